@@ -33,4 +33,9 @@ int bl_health_ready(char *why, size_t why_size);
 /** @brief Writes every metric in the Prometheus text format. */
 void bl_metrics_render(FILE *out);
 
+/** @brief Forgets the lag series of a partition no longer assigned (call on revoke). */
+void bl_metrics_lag_remove(const char *topic, int32_t partition);
+/** @brief Zeroes every metric and the readiness state. For tests. */
+void bl_metrics_reset(void);
+
 #endif
