@@ -21,13 +21,13 @@
 /* Longest label value kept; longer values are cut (labels are names, not data). */
 #define LABEL_MAX 96
 /* Capacities of the labelled tables; past them, new series fold into "other". */
-#define DLQ_REASONS_MAX   64
+#define DLQ_REASONS_MAX    64
 #define WEBHOOK_SERIES_MAX 256
-#define LAG_SERIES_MAX    4096
+#define LAG_SERIES_MAX     4096
 
 /* Latency buckets in seconds (upper bounds; +Inf is implicit). */
-static const double latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                        0.1,   0.25,   0.5,   1.0,  2.5,   5.0,  10.0};
+static const double latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                        0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
 #define LATENCY_NBUCKETS (sizeof(latency_bounds) / sizeof(latency_bounds[0]))
 
 static atomic_uint_fast64_t consumed_total;
@@ -108,8 +108,8 @@ static void endpoint_label(char *dst, size_t dst_size, const char *endpoint)
         host_len -= (size_t)(at + 1 - host);
         host = at + 1;
     }
-    snprintf(dst, dst_size, "%.*s://%.*s", (int)(scheme_end - endpoint), endpoint,
-             (int)host_len, host);
+    snprintf(dst, dst_size, "%.*s://%.*s", (int)(scheme_end - endpoint), endpoint, (int)host_len,
+             host);
 }
 
 void bl_metrics_consumed(void)
@@ -373,8 +373,7 @@ static void render_latency(FILE *out)
     cumulative += atomic_load_explicit(&latency_buckets[LATENCY_NBUCKETS], memory_order_relaxed);
     /* _count equals the +Inf bucket by definition; use the bucket sum so a
      * concurrent observation cannot make them disagree within one scrape. */
-    fprintf(out, "byline_processing_latency_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n",
-            cumulative);
+    fprintf(out, "byline_processing_latency_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cumulative);
     double sum = (double)atomic_load_explicit(&latency_sum_ns, memory_order_relaxed) / 1e9;
     fprintf(out, "byline_processing_latency_seconds_sum %.9f\n", sum);
     fprintf(out, "byline_processing_latency_seconds_count %" PRIu64 "\n", cumulative);
