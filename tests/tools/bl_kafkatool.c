@@ -11,6 +11,8 @@
  *   bl_kafkatool consume      -b B -t TOPIC --expect N --timeout-ms T
  *                             [--group G] [--headers] [--origin]
  *   bl_kafkatool metadata     -b B [-t TOPIC]
+ *   bl_kafkatool count        -b B -t TOPIC
+ *   bl_kafkatool lag          -b B -t TOPIC --group G
  *
  * Every subcommand also takes -X name=value (extra librdkafka property).
  * Exit codes: 0 ok, 1 error, 2 usage, 3 consume timed out before N.
@@ -818,6 +820,73 @@ out:
     return rc;
 }
 
+/* ----------------------------------------------------------- count and lag */
+
+/**
+ * @brief count: messages now in @p o->topic (sum of high - low watermarks).
+ *        lag (with --group): messages not yet committed by that group
+ *        (a partition without a committed offset counts from its start).
+ */
+static int cmd_count_or_lag(const tool_opts_t *o, bool lag) {
+    char errstr[512];
+    if (!o->topic || (lag && !o->group)) {
+        fail(lag ? "lag needs -t TOPIC --group G" : "count needs -t TOPIC");
+        return 2;
+    }
+    rd_kafka_conf_t *conf = conf_new(o);
+    if (!conf)
+        return 1;
+    char group[256];
+    snprintf(group, sizeof(group), "%s", lag ? o->group : "bl_kafkatool-count");
+    if (conf_set(conf, "group.id", group) || conf_set(conf, "enable.auto.commit", "false")) {
+        rd_kafka_conf_destroy(conf);
+        return 1;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        fail("%s", errstr);
+        return 1;
+    }
+    int rc = 1;
+    int nparts = topic_partitions(rk, o->topic, 5000);
+    if (nparts <= 0) {
+        fail("topic %s not found", o->topic);
+        goto out;
+    }
+    rd_kafka_topic_partition_list_t *tps = rd_kafka_topic_partition_list_new(nparts);
+    for (int p = 0; p < nparts; p++)
+        rd_kafka_topic_partition_list_add(tps, o->topic, p);
+    if (lag) {
+        rd_kafka_resp_err_t err = rd_kafka_committed(rk, tps, 10000);
+        if (err) {
+            fail("committed offsets of %s: %s", group, rd_kafka_err2str(err));
+            rd_kafka_topic_partition_list_destroy(tps);
+            goto out;
+        }
+    }
+    int64_t total = 0;
+    for (int p = 0; p < nparts; p++) {
+        int64_t low = 0, high = 0;
+        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, o->topic, p, &low, &high, 5000);
+        if (err) {
+            fail("watermarks of %s [%d]: %s", o->topic, p, rd_kafka_err2str(err));
+            rd_kafka_topic_partition_list_destroy(tps);
+            goto out;
+        }
+        int64_t from = low;
+        if (lag && tps->elems[p].offset >= 0)
+            from = tps->elems[p].offset;
+        total += high > from ? high - from : 0;
+    }
+    rd_kafka_topic_partition_list_destroy(tps);
+    printf("%" PRId64 "\n", total);
+    rc = 0;
+out:
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
 /* --------------------------------------------------------------------- main */
 
 static void usage(void) {
@@ -828,6 +897,8 @@ static void usage(void) {
           "       bl_kafkatool consume      -b B -t TOPIC --expect N --timeout-ms T [--group G]\n"
           "                                 [--headers] [--origin]\n"
           "       bl_kafkatool metadata     -b B [-t TOPIC]\n"
+          "       bl_kafkatool count        -b B -t TOPIC              (messages in topic)\n"
+          "       bl_kafkatool lag          -b B -t TOPIC --group G    (not yet committed)\n"
           "  every command: -X name=value (librdkafka property)\n"
           "  consume prints PARTITION OFFSET id published.date published.from [origin P/O]\n"
           "  [@key= @bytes= headers...], tab-separated; exit 3 if N not reached in time\n",
@@ -906,6 +977,10 @@ int main(int argc, char **argv) {
         return cmd_produce_file(&o, argc - optind, argv + optind);
     if (!strcmp(cmd, "consume"))
         return cmd_consume(&o);
+    if (!strcmp(cmd, "count"))
+        return cmd_count_or_lag(&o, false);
+    if (!strcmp(cmd, "lag"))
+        return cmd_count_or_lag(&o, true);
     fail("unknown command %s", cmd);
     usage();
     return 2;
