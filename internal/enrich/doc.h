@@ -37,12 +37,18 @@ typedef struct bl_doc {
     int paragraphs_removed; /* repeated or boilerplate paragraphs dropped */
 } bl_doc_t;
 
+/** Boilerplate paragraph prefixes (config/boilerplate.txt), read-only once loaded. */
+typedef struct bl_boilerplate bl_boilerplate_t;
+bl_boilerplate_t *bl_boilerplate_load(const char *path, char *errstr, size_t errstr_size);
+void bl_boilerplate_destroy(bl_boilerplate_t *bp);
+
 /**
  * @brief Builds the doc from a decoded article: cleans the body (drops
- *        repeated paragraphs and boilerplate lines) and tokenises.
+ *        repeated paragraphs, paragraphs equal to the headline, and, when
+ *        @p bp is not NULL, boilerplate paragraphs) and tokenises.
  * @returns 0, or -1 on allocation failure.
  */
-int bl_doc_build(bl_doc_t *doc, const bl_article_t *a);
+int bl_doc_build(bl_doc_t *doc, const bl_article_t *a, const bl_boilerplate_t *bp);
 
 /** @brief Frees what the doc owns. Accepts NULL. */
 void bl_doc_clear(bl_doc_t *doc);
