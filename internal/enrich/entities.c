@@ -1,21 +1,671 @@
-/* PLACEHOLDER until the entities extractor lands. */
+/*
+ * entities: people, organisations and places. Gazetteer names are matched
+ * longest first; capitalised sequences the gazetteer does not know are
+ * typed by cue words (titles, organisation and place words, given names);
+ * short forms ("Putin", "Mr Putin") are merged into the full name seen in
+ * the same document. Built at start-up; read-only, any thread.
+ */
 #include "enrich/enrich.h"
+#include "enrich/gazetteer.h"
+
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
-struct bl_entities { int unused; };
-bl_entities_t *bl_entities_new(const char *config_dir, const char *extra, char *errstr,
+#include <string.h>
+
+/* Cue bits for one token key. */
+#define CUE_COMMON    0x0001 /* a lower-case dictionary word */
+#define CUE_STOP      0x0002 /* never part of a name */
+#define CUE_TITLE     0x0004 /* "President", "Mr", "spokesman" */
+#define CUE_FIRSTNAME 0x0008
+#define CUE_ORGSUF    0x0010 /* "Inc", "Council", "Airlines" */
+#define CUE_ORGPRE    0x0020 /* "Ministry" (of ...) */
+#define CUE_LOCSUF    0x0040 /* "Airport", "River" */
+#define CUE_DEMONYM   0x0080 /* "French" */
+#define CUE_HONORIFIC 0x0100 /* "Mr", "Mrs", "Ms", "Dr": kept in the mention text */
+#define CUE_CONNECT   0x0200 /* "of", "de", "von" inside names */
+#define CUE_LOCPREP   0x0400 /* "in", "near": a place follows */
+#define CUE_SAYS      0x0800 /* "said", "says": a person precedes */
+
+typedef struct cue_slot {
+    uint64_t key;
+    uint32_t bits;
+} cue_slot_t;
+
+struct bl_entities {
+    bl_gazetteer_t *gaz;
+    cue_slot_t *cues;
+    size_t cues_cap, ncues;
+    char info[128];
+};
+
+static int cue_add(bl_entities_t *e, uint64_t key, uint32_t bits)
+{
+    size_t j = key & (e->cues_cap - 1);
+    while (e->cues[j].key && e->cues[j].key != key)
+        j = (j + 1) & (e->cues_cap - 1);
+    if (!e->cues[j].key) {
+        e->cues[j].key = key;
+        if (++e->ncues * 2 > e->cues_cap) {
+            size_t ncap = e->cues_cap * 2;
+            cue_slot_t *nc = calloc(ncap, sizeof(*nc));
+            if (!nc)
+                return -1;
+            for (size_t i = 0; i < e->cues_cap; i++) {
+                if (!e->cues[i].key)
+                    continue;
+                size_t k = e->cues[i].key & (ncap - 1);
+                while (nc[k].key)
+                    k = (k + 1) & (ncap - 1);
+                nc[k] = e->cues[i];
+            }
+            free(e->cues);
+            e->cues = nc;
+            e->cues_cap = ncap;
+            return cue_add(e, key, bits);
+        }
+    }
+    e->cues[j].bits |= bits;
+    return 0;
+}
+
+static uint32_t cue_get(const bl_entities_t *e, uint64_t key)
+{
+    size_t j = key & (e->cues_cap - 1);
+    while (e->cues[j].key) {
+        if (e->cues[j].key == key)
+            return e->cues[j].bits;
+        j = (j + 1) & (e->cues_cap - 1);
+    }
+    return 0;
+}
+
+static int cue_load(bl_entities_t *e, const char *dir, const char *file, uint32_t bits,
+                    char *errstr, size_t errstr_size)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/gazetteer/%s", dir, file);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(errstr, errstr_size, "entities: cannot open %s", path);
+        return -1;
+    }
+    char line[256];
+    while (fgets(line, sizeof(line), f)) {
+        size_t n = strcspn(line, "\r\n");
+        line[n] = '\0';
+        if (!n || line[0] == '#')
+            continue;
+        if (cue_add(e, bl_gazetteer_token_key(line, n, NULL), bits) < 0) {
+            fclose(f);
+            snprintf(errstr, errstr_size, "entities: out of memory");
+            return -1;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+bl_entities_t *bl_entities_new(const char *config_dir, const char *extra_gazetteers, char *errstr,
                                size_t errstr_size)
 {
-    return calloc(1, sizeof(bl_entities_t));
+    bl_entities_t *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    e->cues_cap = 1 << 17;
+    e->cues = calloc(e->cues_cap, sizeof(*e->cues));
+    e->gaz = bl_gazetteer_new();
+    if (!e->cues || !e->gaz) {
+        snprintf(errstr, errstr_size, "entities: out of memory");
+        goto fail;
+    }
+    static const struct {
+        const char *file;
+        uint32_t bits;
+    } cue_files[] = {
+        {"common_words.txt", CUE_COMMON},   {"stopwords.txt", CUE_STOP},
+        {"person_titles.txt", CUE_TITLE},   {"first_names.txt", CUE_FIRSTNAME},
+        {"org_suffixes.txt", CUE_ORGSUF},   {"org_prefixes.txt", CUE_ORGPRE},
+        {"loc_suffixes.txt", CUE_LOCSUF},   {"demonyms.txt", CUE_DEMONYM},
+    };
+    for (size_t i = 0; i < sizeof(cue_files) / sizeof(cue_files[0]); i++)
+        if (cue_load(e, config_dir, cue_files[i].file, cue_files[i].bits, errstr, errstr_size))
+            goto fail;
+    static const char *const honorifics[] = {"mr", "mrs", "ms", "dr", "miss", "sir", "dame"};
+    static const char *const connectors[] = {"of", "de", "du", "da", "del", "della", "la", "le",
+                                             "von", "van", "der", "den", "bin", "al", "y", "&"};
+    static const char *const locpreps[] = {"in", "near", "outside", "across"};
+    static const char *const says[] = {"said", "says", "told", "added", "explained", "stated"};
+    for (size_t i = 0; i < sizeof(honorifics) / sizeof(*honorifics); i++)
+        cue_add(e, bl_gazetteer_token_key(honorifics[i], strlen(honorifics[i]), NULL),
+                CUE_HONORIFIC | CUE_TITLE);
+    for (size_t i = 0; i < sizeof(connectors) / sizeof(*connectors); i++)
+        cue_add(e, bl_gazetteer_token_key(connectors[i], strlen(connectors[i]), NULL), CUE_CONNECT);
+    for (size_t i = 0; i < sizeof(locpreps) / sizeof(*locpreps); i++)
+        cue_add(e, bl_gazetteer_token_key(locpreps[i], strlen(locpreps[i]), NULL), CUE_LOCPREP);
+    for (size_t i = 0; i < sizeof(says) / sizeof(*says); i++)
+        cue_add(e, bl_gazetteer_token_key(says[i], strlen(says[i]), NULL), CUE_SAYS);
+
+    /* Every *.tsv in config/gazetteer, in name order (curated files sort
+     * first and keep the names they claim), then the extra files. */
+    char dirpath[4096];
+    snprintf(dirpath, sizeof(dirpath), "%s/gazetteer", config_dir);
+    DIR *d = opendir(dirpath);
+    if (!d) {
+        snprintf(errstr, errstr_size, "entities: cannot open %s", dirpath);
+        goto fail;
+    }
+    char *files[256];
+    size_t nfiles = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && nfiles < 256) {
+        size_t n = strlen(de->d_name);
+        if (n > 4 && strcmp(de->d_name + n - 4, ".tsv") == 0)
+            files[nfiles++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(files, nfiles, sizeof(*files), cmp_str);
+    int rc = 0;
+    for (size_t i = 0; i < nfiles; i++) {
+        char path[4096 + 256];
+        snprintf(path, sizeof(path), "%s/%s", dirpath, files[i] ? files[i] : "");
+        if (!rc && (!files[i] || bl_gazetteer_load_file(e->gaz, path, errstr, errstr_size)))
+            rc = -1;
+        free(files[i]);
+    }
+    if (rc)
+        goto fail;
+    if (extra_gazetteers && *extra_gazetteers) {
+        char *list = strdup(extra_gazetteers);
+        for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save))
+            if (!rc && *p && bl_gazetteer_load_file(e->gaz, p, errstr, errstr_size))
+                rc = -1;
+        free(list);
+        if (rc)
+            goto fail;
+    }
+    snprintf(e->info, sizeof(e->info), "%zu names from %zu files", bl_gazetteer_names(e->gaz),
+             bl_gazetteer_files(e->gaz));
+    return e;
+fail:
+    bl_entities_destroy(e);
+    return NULL;
 }
-void bl_entities_destroy(bl_entities_t *entities)
+
+void bl_entities_destroy(bl_entities_t *e)
 {
-    free(entities);
+    if (!e)
+        return;
+    bl_gazetteer_destroy(e->gaz);
+    free(e->cues);
+    free(e);
 }
-int bl_entities_extract(const bl_entities_t *entities, const bl_doc_t *doc, json_t *record)
+
+const char *bl_entities_gazetteer_info(const bl_entities_t *e)
 {
-    return json_object_set_new(record, "entities", json_array());
+    return e->info;
 }
-const char *bl_entities_gazetteer_info(const bl_entities_t *entities)
+
+/* ---- extraction ---- */
+
+typedef struct tok_info {
+    uint32_t key_end; /* the token without possessive or "-based" suffix */
+    uint32_t cue;
+    int32_t owner; /* mention index, -1 = free */
+    uint8_t based; /* "X-based", "X-born": X is a place */
+} tok_info_t;
+
+typedef struct doc_entity {
+    int64_t gaz; /* gazetteer entity, -1 = found by the rules */
+    const char *type;
+    uint64_t key;                   /* rules: hash of the token keys */
+    uint32_t name_start, name_end;  /* rules: canonical span */
+    uint64_t part_first, part_last; /* first and last token keys of the longest name */
+    uint32_t ntok;
+    int count, in_headline, in_body;
+    uint32_t first_start;
+} doc_entity_t;
+
+typedef struct mention {
+    uint32_t start, end;
+    int32_t entity;
+} mention_t;
+
+typedef struct run_ctx {
+    const bl_entities_t *e;
+    const bl_doc_t *doc;
+    tok_info_t *ti;
+    uint64_t *keys;
+    doc_entity_t *ents;
+    size_t nents;
+    mention_t *ments;
+    size_t nments;
+} run_ctx_t;
+
+static const char *const TYPE_PERSON = "PERSON";
+static const char *const TYPE_ORG = "ORGANIZATION";
+static const char *const TYPE_LOC = "LOCATION";
+
+static int is_capword(const bl_token_t *t)
 {
-    return "none";
+    return (t->flags & BL_TOK_WORD) && (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS));
+}
+
+/* First token of an honorific before token @p i ("Mr Putin", "Mr. Putin"), or @p i. */
+static size_t honorific_start(const run_ctx_t *c, size_t i)
+{
+    const bl_token_t *tok = c->doc->tokens;
+    if (i >= 1 && c->ti[i - 1].owner < 0 && (c->ti[i - 1].cue & CUE_HONORIFIC) &&
+        is_capword(&tok[i - 1]))
+        return i - 1;
+    if (i >= 2 && tok[i - 1].end - tok[i - 1].start == 1 && c->doc->text[tok[i - 1].start] == '.' &&
+        c->ti[i - 2].owner < 0 && (c->ti[i - 2].cue & CUE_HONORIFIC) && is_capword(&tok[i - 2]))
+        return i - 2;
+    return i;
+}
+
+static void add_mention(run_ctx_t *c, size_t first_tok, size_t last_tok, int32_t ent)
+{
+    const bl_token_t *tok = c->doc->tokens;
+    mention_t *m = &c->ments[c->nments];
+    m->start = tok[first_tok].start;
+    m->end = c->ti[last_tok].key_end;
+    m->entity = ent;
+    for (size_t k = first_tok; k <= last_tok; k++)
+        c->ti[k].owner = (int32_t)c->nments;
+    c->nments++;
+    doc_entity_t *d = &c->ents[ent];
+    if (d->count == 0 || m->start < d->first_start)
+        d->first_start = m->start;
+    d->count++;
+    if (tok[first_tok].flags & BL_TOK_HEADLINE)
+        d->in_headline = 1;
+    else
+        d->in_body = 1;
+}
+
+static int32_t gaz_entity(run_ctx_t *c, uint32_t gaz, size_t first, size_t last)
+{
+    for (size_t k = 0; k < c->nents; k++)
+        if (c->ents[k].gaz == gaz) {
+            if (last - first + 1 > c->ents[k].ntok) {
+                c->ents[k].ntok = (uint32_t)(last - first + 1);
+                c->ents[k].part_first = c->keys[first];
+                c->ents[k].part_last = c->keys[last];
+            }
+            return (int32_t)k;
+        }
+    doc_entity_t *d = &c->ents[c->nents];
+    memset(d, 0, sizeof(*d));
+    d->gaz = gaz;
+    d->type = bl_gazetteer_entity(c->e->gaz, gaz)->type;
+    d->ntok = (uint32_t)(last - first + 1);
+    d->part_first = c->keys[first];
+    d->part_last = c->keys[last];
+    return (int32_t)c->nents++;
+}
+
+static int32_t rule_entity(run_ctx_t *c, const char *type, size_t first, size_t last)
+{
+    uint64_t key = 0x51ed270b27bcf4a3ULL;
+    for (size_t k = first; k <= last; k++)
+        key = (key ^ c->keys[k]) * 0x9e3779b97f4a7c15ULL;
+    const bl_token_t *tok = c->doc->tokens;
+    for (size_t k = 0; k < c->nents; k++)
+        if (c->ents[k].gaz < 0 && c->ents[k].key == key)
+            return (int32_t)k;
+    doc_entity_t *d = &c->ents[c->nents];
+    memset(d, 0, sizeof(*d));
+    d->gaz = -1;
+    d->type = type;
+    d->key = key;
+    d->name_start = tok[first].start;
+    d->name_end = c->ti[last].key_end;
+    d->ntok = (uint32_t)(last - first + 1);
+    d->part_first = c->keys[first];
+    d->part_last = c->keys[last];
+    return (int32_t)c->nents++;
+}
+
+/* Whether a gazetteer hit at @p i is really that name here. */
+static int gaz_accept(const run_ctx_t *c, size_t i, const bl_gazetteer_hit_t *hit)
+{
+    const bl_token_t *tok = c->doc->tokens;
+    size_t last = i + hit->ntokens - 1;
+    if (hit->flags & BL_GAZ_LOWER1ST) {
+        if (c->doc->text[tok[i].start] != hit->first_byte)
+            return 0;
+    } else if (!(tok[i].flags & (BL_TOK_CAP | BL_TOK_NUMBER))) {
+        return 0;
+    }
+    if (hit->flags & BL_GAZ_ALLCAPS)
+        for (size_t k = i; k <= last; k++)
+            if ((tok[k].flags & BL_TOK_WORD) && !(tok[k].flags & BL_TOK_ALLCAPS) &&
+                tok[k].end - tok[k].start > 1)
+                return 0;
+    const char *type = bl_gazetteer_entity(c->e->gaz, hit->entity)->type;
+    int prev_cap = i > 0 && is_capword(&tok[i - 1]) && c->ti[i - 1].owner < 0 &&
+                   !(c->ti[i - 1].cue & (CUE_STOP | CUE_DEMONYM)) &&
+                   !((tok[i - 1].flags & BL_TOK_SENT) && (c->ti[i - 1].cue & CUE_COMMON));
+    int next_cap = last + 1 < c->doc->ntokens && is_capword(&tok[last + 1]) &&
+                   !(c->ti[last + 1].cue & (CUE_STOP | CUE_ORGSUF | CUE_LOCSUF)) &&
+                   c->ti[last].key_end == tok[last].end;
+    if (hit->flags & BL_GAZ_WEAK) {
+        /* A bulk place name inside a longer capitalised name is part of it
+         * ("Scott Carson", "Mobile Alabama Inc"); after a title it is a surname. */
+        if (prev_cap || next_cap)
+            return 0;
+        if (i > 0 && (c->ti[i - 1].cue & CUE_TITLE))
+            return 0;
+        if (tok[i].flags & BL_TOK_HEADLINE)
+            return 0;
+    } else if (strcmp(type, TYPE_PERSON) != 0 && hit->ntokens == 1 && i > 0 &&
+               (c->ti[i - 1].cue & (CUE_FIRSTNAME | CUE_HONORIFIC)) && is_capword(&tok[i - 1])) {
+        return 0; /* "Michael Jordan", "Mr Ford" */
+    }
+    return 1;
+}
+
+static void pass_gazetteer(run_ctx_t *c)
+{
+    const bl_token_t *tok = c->doc->tokens;
+    size_t n = c->doc->ntokens;
+    for (size_t i = 0; i < n; i++) {
+        if (c->ti[i].owner >= 0 || !(tok[i].flags & (BL_TOK_WORD | BL_TOK_NUMBER)))
+            continue;
+        bl_gazetteer_hit_t hit;
+        if (!bl_gazetteer_match(c->e->gaz, c->keys, n, i, &hit) || !gaz_accept(c, i, &hit))
+            continue;
+        size_t last = i + hit.ntokens - 1;
+        /* A name ending in "." ("Apple Inc.") keeps it only as an abbreviation. */
+        int32_t ent = gaz_entity(c, hit.entity, i, last);
+        size_t first = i;
+        if (c->ents[ent].type == TYPE_PERSON || strcmp(c->ents[ent].type, TYPE_PERSON) == 0)
+            first = honorific_start(c, i);
+        add_mention(c, first, last, ent);
+        i = last;
+    }
+}
+
+typedef struct pending {
+    size_t tok;
+    const char *type; /* NULL: only kept if it links to a longer name */
+} pending_t;
+
+static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
+{
+    const bl_token_t *tok = c->doc->tokens;
+    size_t n = c->doc->ntokens;
+    for (size_t i = 0; i < n; i++) {
+        if (c->ti[i].owner >= 0 || !is_capword(&tok[i]) || (c->ti[i].cue & CUE_STOP))
+            continue;
+        size_t last = i, j = i;
+        while (j < n) {
+            uint32_t cue = c->ti[j].cue;
+            if (is_capword(&tok[j]) && c->ti[j].owner < 0 && !(cue & CUE_STOP) &&
+                (j == i || !(tok[j].flags & BL_TOK_SENT))) {
+                last = j++;
+                if (c->ti[j - 1].key_end != tok[j - 1].end || c->ti[j - 1].based)
+                    break;
+                continue;
+            }
+            if ((cue & CUE_CONNECT) && j > i && j + 1 < n && is_capword(&tok[j + 1]) &&
+                c->ti[j + 1].owner < 0 && !(c->ti[j + 1].cue & CUE_STOP) &&
+                tok[j].end - tok[j].start <= 4) {
+                int is_of = tok[j].end - tok[j].start == 2 &&
+                            (c->doc->text[tok[j].start] == 'o');
+                if (!is_of || (c->ti[last].cue & (CUE_ORGPRE | CUE_ORGSUF | CUE_LOCSUF))) {
+                    j++;
+                    continue;
+                }
+            }
+            break;
+        }
+        size_t s = i;
+        int title = 0;
+        if (honorific_start(c, i) != i || (i > 0 && (c->ti[i - 1].cue & CUE_TITLE)))
+            title = 1;
+        int org_end = (c->ti[last].cue & CUE_ORGSUF) && last > i;
+        while (s <= last) {
+            uint32_t cue = c->ti[s].cue;
+            if ((cue & CUE_TITLE) && s < last) {
+                title = 1;
+                s++;
+            } else if ((cue & CUE_DEMONYM) && !org_end) {
+                s++;
+            } else if ((tok[s].flags & BL_TOK_SENT) && (cue & CUE_COMMON) &&
+                       !(cue & CUE_FIRSTNAME)) {
+                s++;
+            } else if (cue & CUE_CONNECT) {
+                s++;
+            } else {
+                break;
+            }
+        }
+        size_t next = last;
+        while (last >= s && last > 0 && (c->ti[last].cue & (CUE_CONNECT | CUE_DEMONYM)))
+            last--;
+        if (s > last) {
+            i = next;
+            continue;
+        }
+        size_t ntok = last - s + 1;
+        uint32_t fcue = c->ti[s].cue, lcue = c->ti[last].cue;
+        const char *type = NULL;
+        int any_common = 0;
+        for (size_t k = s; k <= last; k++)
+            if ((c->ti[k].cue & CUE_COMMON) && !(c->ti[k].cue & CUE_FIRSTNAME))
+                any_common = 1;
+        if (ntok >= 2 && (lcue & CUE_ORGSUF))
+            type = TYPE_ORG;
+        else if (ntok >= 2 && (lcue & CUE_LOCSUF))
+            type = TYPE_LOC;
+        else if (title)
+            type = TYPE_PERSON;
+        else if (ntok >= 3 && (fcue & CUE_ORGPRE))
+            type = TYPE_ORG;
+        else if (c->ti[last].based)
+            type = TYPE_LOC;
+        else if (ntok >= 2 && (fcue & CUE_FIRSTNAME))
+            type = TYPE_PERSON;
+        else if (ntok >= 2 && !any_common)
+            type = TYPE_PERSON;
+        else if (ntok >= 2)
+            type = TYPE_ORG;
+        if (ntok == 1 && !title) {
+            const char *guess = NULL;
+            if (s > 0 && (c->ti[s - 1].cue & CUE_LOCPREP) && !(tok[s - 1].flags & BL_TOK_CAP))
+                guess = TYPE_LOC;
+            else if (c->ti[s].based)
+                guess = TYPE_LOC;
+            else if ((tok[s].flags & BL_TOK_ALLCAPS) && tok[s].end - tok[s].start <= 6)
+                guess = TYPE_ORG;
+            else if (s + 1 < n && (c->ti[s + 1].cue & CUE_SAYS))
+                guess = TYPE_PERSON;
+            if ((fcue & CUE_COMMON) && !(tok[s].flags & BL_TOK_ALLCAPS))
+                guess = NULL;
+            pend[(*npend)++] = (pending_t){s, guess};
+        } else if (type) {
+            int32_t ent = rule_entity(c, type, s, last);
+            size_t first = type == TYPE_PERSON ? honorific_start(c, s) : s;
+            add_mention(c, first, last, ent);
+        }
+        i = next;
+    }
+}
+
+/* Short forms: "Putin" or "Mr Putin" after "Vladimir Putin", "Northrop" after
+ * "Northrop Grumman"; then the single names nobody claimed. */
+static void pass_link(run_ctx_t *c, const pending_t *pend, size_t npend)
+{
+    const bl_token_t *tok = c->doc->tokens;
+    size_t n = c->doc->ntokens, nents = c->nents;
+    for (size_t i = 0; i < n; i++) {
+        if (c->ti[i].owner >= 0 || !is_capword(&tok[i]) || (c->ti[i].cue & CUE_STOP))
+            continue;
+        /* Only a lone capitalised word: not part of an unclaimed longer name. */
+        if (i + 1 < n && is_capword(&tok[i + 1]) && c->ti[i + 1].owner < 0 &&
+            !(c->ti[i + 1].cue & CUE_STOP) && c->ti[i].key_end == tok[i].end)
+            continue;
+        int32_t found = -1;
+        for (size_t k = 0; k < nents && found < 0; k++) {
+            const doc_entity_t *d = &c->ents[k];
+            if (d->ntok < 2)
+                continue;
+            if (d->type == TYPE_PERSON || strcmp(d->type, TYPE_PERSON) == 0) {
+                if (d->part_last == c->keys[i] ||
+                    (d->part_first == c->keys[i] && !(c->ti[i].cue & CUE_COMMON)))
+                    found = (int32_t)k;
+            } else if (d->part_first == c->keys[i] && !(c->ti[i].cue & (CUE_COMMON | CUE_DEMONYM)) &&
+                       !(tok[i].flags & BL_TOK_SENT && 0)) {
+                found = (int32_t)k;
+            }
+        }
+        if (found < 0)
+            continue;
+        size_t first = strcmp(c->ents[found].type, TYPE_PERSON) == 0 ? honorific_start(c, i) : i;
+        add_mention(c, first, i, found);
+    }
+    for (size_t p = 0; p < npend; p++) {
+        size_t i = pend[p].tok;
+        if (c->ti[i].owner >= 0 || !pend[p].type)
+            continue;
+        int32_t ent = rule_entity(c, pend[p].type, i, i);
+        add_mention(c, i, i, ent);
+    }
+}
+
+static int cmp_mention(const void *a, const void *b)
+{
+    const mention_t *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+typedef struct ranked {
+    double salience;
+    size_t ent;
+} ranked_t;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const ranked_t *x = a, *y = b;
+    if (x->salience != y->salience)
+        return x->salience > y->salience ? -1 : 1;
+    return x->ent < y->ent ? -1 : x->ent > y->ent;
+}
+
+int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *record)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return -1;
+    size_t n = doc->ntokens;
+    if (n == 0)
+        return json_object_set_new(record, "entities", arr);
+    /* One scratch block per call. */
+    size_t bytes = n * (sizeof(tok_info_t) + sizeof(uint64_t) + sizeof(doc_entity_t) +
+                        2 * sizeof(mention_t) + sizeof(pending_t) + sizeof(ranked_t));
+    char *scratch = malloc(bytes);
+    if (!scratch) {
+        json_decref(arr);
+        return -1;
+    }
+    run_ctx_t c = {0};
+    c.e = e;
+    c.doc = doc;
+    c.keys = (uint64_t *)scratch;
+    c.ents = (doc_entity_t *)(c.keys + n);
+    c.ments = (mention_t *)(c.ents + n);
+    ranked_t *ranked = (ranked_t *)(c.ments + 2 * n);
+    pending_t *pend = (pending_t *)(ranked + n);
+    c.ti = (tok_info_t *)(pend + n);
+    size_t npend = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const bl_token_t *t = &doc->tokens[i];
+        const char *s = doc->text + t->start;
+        size_t len = t->end - t->start, kl = len;
+        tok_info_t *ti = &c.ti[i];
+        ti->owner = -1;
+        ti->based = 0;
+        if ((t->flags & BL_TOK_WORD) && (t->flags & BL_TOK_CAP)) {
+            /* "Los Angeles-based", "Kremlin-backed": the name before the hyphen. */
+            const char *hy = memchr(s, '-', len);
+            if (hy && hy + 1 < s + len && hy[1] >= 'a' && hy[1] <= 'z') {
+                size_t rest = len - (size_t)(hy + 1 - s);
+                ti->based = (rest == 5 && memcmp(hy + 1, "based", 5) == 0) ||
+                            (rest == 4 && memcmp(hy + 1, "born", 4) == 0) ||
+                            (rest == 13 && memcmp(hy + 1, "headquartered", 13) == 0);
+                len = (size_t)(hy - s);
+            }
+        }
+        c.keys[i] = bl_gazetteer_token_key(s, len, &kl);
+        ti->key_end = t->start + (uint32_t)kl;
+        ti->cue = cue_get(e, c.keys[i]);
+    }
+    pass_gazetteer(&c);
+    pass_rules(&c, pend, &npend);
+    pass_link(&c, pend, npend);
+
+    qsort(c.ments, c.nments, sizeof(*c.ments), cmp_mention);
+    size_t nranked = 0;
+    for (size_t k = 0; k < c.nents; k++) {
+        doc_entity_t *d = &c.ents[k];
+        if (d->count == 0 || (d->gaz < 0 && !d->in_body))
+            continue;
+        double pos = doc->len ? (double)d->first_start / (double)doc->len : 0;
+        double freq = d->count >= 5 ? 1.0 : d->count / 5.0;
+        double sal = 0.35 * (d->in_headline ? 1 : 0) + 0.35 * (1.0 - pos) + 0.30 * freq;
+        ranked[nranked++] = (ranked_t){sal, k};
+    }
+    qsort(ranked, nranked, sizeof(*ranked), cmp_ranked);
+    int rc = 0;
+    for (size_t r = 0; r < nranked && !rc; r++) {
+        const doc_entity_t *d = &c.ents[ranked[r].ent];
+        json_t *obj = json_object(), *ms = json_array();
+        if (!obj || !ms) {
+            json_decref(obj);
+            json_decref(ms);
+            rc = -1;
+            break;
+        }
+        if (d->gaz >= 0) {
+            const bl_gazetteer_entity_t *ge = bl_gazetteer_entity(e->gaz, (uint32_t)d->gaz);
+            json_object_set_new(obj, "id", ge->qid ? json_string(ge->qid) : json_null());
+            json_object_set_new(obj, "name", json_string(ge->name));
+        } else {
+            json_object_set_new(obj, "id", json_null());
+            json_object_set_new(obj, "name", json_stringn(doc->text + d->name_start,
+                                                          d->name_end - d->name_start));
+        }
+        json_object_set_new(obj, "type", json_string(d->type));
+        int count = 0;
+        for (size_t m = 0; m < c.nments; m++) {
+            if (c.ments[m].entity != (int32_t)ranked[r].ent)
+                continue;
+            const mention_t *mt = &c.ments[m];
+            json_t *mj = json_object();
+            json_object_set_new(mj, "text", json_stringn(doc->text + mt->start, mt->end - mt->start));
+            json_object_set_new(mj, "start", json_integer(mt->start));
+            json_object_set_new(mj, "end", json_integer(mt->end));
+            json_array_append_new(ms, mj);
+            count++;
+        }
+        json_object_set_new(obj, "count", json_integer(count));
+        json_object_set_new(obj, "salience", json_real((double)(int)(ranked[r].salience * 1000) / 1000.0));
+        json_object_set_new(obj, "mentions", ms);
+        if (json_array_append_new(arr, obj))
+            rc = -1;
+    }
+    free(scratch);
+    if (rc) {
+        json_decref(arr);
+        return -1;
+    }
+    return json_object_set_new(record, "entities", arr);
 }

@@ -1,0 +1,409 @@
+/*
+ * gazetteer: names compiled into open-addressing hash tables keyed by the
+ * hash of their token-key sequence, plus a table of the longest name per
+ * first token, so a match costs a few probes per token. Built on the
+ * start-up thread; read-only (any thread) afterwards.
+ */
+#include "enrich/gazetteer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NAME_TOKENS 16
+
+typedef struct name_slot {
+    uint64_t key; /* 0 = empty */
+    uint32_t entity;
+    uint8_t flags;
+    char first_byte;
+} name_slot_t;
+
+typedef struct first_slot {
+    uint64_t key;
+    uint8_t max_tokens;
+} first_slot_t;
+
+typedef struct entity_slot {
+    uint64_t key;
+    uint32_t entity;
+} entity_slot_t;
+
+struct bl_gazetteer {
+    bl_gazetteer_entity_t *entities;
+    size_t nentities, entities_cap;
+    name_slot_t *names;
+    size_t nnames, names_cap; /* cap: power of two */
+    first_slot_t *firsts;
+    size_t nfirsts, firsts_cap;
+    entity_slot_t *emap;
+    size_t nemap, emap_cap;
+    size_t nfiles;
+};
+
+static uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+uint64_t bl_gazetteer_token_key(const char *text, size_t len, size_t *key_len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t n = len;
+    /* Possessive: "Apple's", "Apple’s", "Airbus'". */
+    if (n > 3 && (s[n - 1] == 's' || s[n - 1] == 'S')) {
+        if (s[n - 2] == '\'')
+            n -= 2;
+        else if (n > 5 && s[n - 4] == 0xE2 && s[n - 3] == 0x80 && s[n - 2] == 0x99)
+            n -= 4;
+    } else if (n > 2 && s[n - 1] == '\'') {
+        n -= 1;
+    } else if (n > 4 && s[n - 3] == 0xE2 && s[n - 2] == 0x80 && s[n - 1] == 0x99) {
+        n -= 3;
+    }
+    if (key_len)
+        *key_len = n;
+    uint64_t h = 1469598103934665603ULL;
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '.' && n > 1)
+            continue;
+        if (c == 0xE2 && i + 2 < n && s[i + 1] == 0x80 && s[i + 2] == 0x99) {
+            c = '\'';
+            i += 2;
+        } else if (c >= 'A' && c <= 'Z') {
+            c = (unsigned char)(c + 32);
+        }
+        h = (h ^ c) * 1099511628211ULL;
+        used++;
+    }
+    return mix64(h ^ used);
+}
+
+static uint64_t seq_step(uint64_t h, uint64_t key)
+{
+    return (h ^ key) * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
+}
+
+static uint64_t seq_final(uint64_t h, size_t n)
+{
+    return mix64(h ^ (n * 0x2545f4914f6cdd1dULL));
+}
+
+bl_gazetteer_t *bl_gazetteer_new(void)
+{
+    bl_gazetteer_t *g = calloc(1, sizeof(*g));
+    if (!g)
+        return NULL;
+    g->names_cap = 1 << 12;
+    g->firsts_cap = 1 << 12;
+    g->emap_cap = 1 << 12;
+    g->names = calloc(g->names_cap, sizeof(*g->names));
+    g->firsts = calloc(g->firsts_cap, sizeof(*g->firsts));
+    g->emap = calloc(g->emap_cap, sizeof(*g->emap));
+    if (!g->names || !g->firsts || !g->emap) {
+        bl_gazetteer_destroy(g);
+        return NULL;
+    }
+    return g;
+}
+
+void bl_gazetteer_destroy(bl_gazetteer_t *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->nentities; i++) {
+        free((char *)g->entities[i].name);
+        free((char *)g->entities[i].type);
+        free((char *)g->entities[i].qid);
+    }
+    free(g->entities);
+    free(g->names);
+    free(g->firsts);
+    free(g->emap);
+    free(g);
+}
+
+/* Grows an open-addressing table of @p slot_size-byte slots whose first
+ * member is a uint64_t key (0 = empty) to twice its size. */
+static int grow(void **table, size_t *cap, size_t slot_size)
+{
+    size_t ncap = *cap * 2;
+    char *nt = calloc(ncap, slot_size);
+    if (!nt)
+        return -1;
+    char *old = *table;
+    for (size_t i = 0; i < *cap; i++) {
+        uint64_t key;
+        memcpy(&key, old + i * slot_size, sizeof(key));
+        if (!key)
+            continue;
+        size_t j = key & (ncap - 1);
+        for (;;) {
+            uint64_t k2;
+            memcpy(&k2, nt + j * slot_size, sizeof(k2));
+            if (!k2)
+                break;
+            j = (j + 1) & (ncap - 1);
+        }
+        memcpy(nt + j * slot_size, old + i * slot_size, slot_size);
+    }
+    free(old);
+    *table = nt;
+    *cap = ncap;
+    return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+    if (!s || !*s || strcmp(s, "null") == 0)
+        return NULL;
+    return strdup(s);
+}
+
+static int64_t entity_for(bl_gazetteer_t *g, const char *canonical, const char *type,
+                          const char *qid)
+{
+    size_t klen;
+    uint64_t key = seq_step(bl_gazetteer_token_key(canonical, strlen(canonical), &klen),
+                            bl_gazetteer_token_key(type, strlen(type), &klen));
+    key = mix64(key);
+    size_t j = key & (g->emap_cap - 1);
+    while (g->emap[j].key) {
+        if (g->emap[j].key == key) {
+            bl_gazetteer_entity_t *e = &g->entities[g->emap[j].entity];
+            if (!e->qid && qid && *qid && strcmp(qid, "null") != 0)
+                e->qid = strdup(qid);
+            return g->emap[j].entity;
+        }
+        j = (j + 1) & (g->emap_cap - 1);
+    }
+    if (g->nentities == g->entities_cap) {
+        size_t ncap = g->entities_cap ? g->entities_cap * 2 : 1024;
+        bl_gazetteer_entity_t *ne = realloc(g->entities, ncap * sizeof(*ne));
+        if (!ne)
+            return -1;
+        g->entities = ne;
+        g->entities_cap = ncap;
+    }
+    bl_gazetteer_entity_t *e = &g->entities[g->nentities];
+    e->name = strdup(canonical);
+    e->type = strdup(type);
+    e->qid = dup_or_null(qid);
+    if (!e->name || !e->type)
+        return -1;
+    g->emap[j].key = key;
+    g->emap[j].entity = (uint32_t)g->nentities;
+    if (++g->nemap * 2 > g->emap_cap && grow((void **)&g->emap, &g->emap_cap, sizeof(*g->emap)))
+        return -1;
+    return (int64_t)g->nentities++;
+}
+
+int bl_gazetteer_add(bl_gazetteer_t *g, const char *alias, const char *canonical, const char *type,
+                     const char *qid, uint32_t flags)
+{
+    /* Tokenise the alias exactly as documents are tokenised. */
+    bl_doc_t d = {0};
+    d.text = (char *)alias;
+    d.len = strlen(alias);
+    if (d.len == 0)
+        return 0;
+    if (bl_doc_tokenize(&d) < 0)
+        return -1;
+    int rc = 0;
+    if (d.ntokens == 0 || d.ntokens > MAX_NAME_TOKENS)
+        goto out;
+    int64_t ent = entity_for(g, canonical, type, qid);
+    if (ent < 0) {
+        rc = -1;
+        goto out;
+    }
+    uint64_t h = 0, first = 0;
+    int letters = 0, upper = 0;
+    for (size_t i = 0; i < d.ntokens; i++) {
+        size_t kl;
+        uint64_t k = bl_gazetteer_token_key(alias + d.tokens[i].start,
+                                            d.tokens[i].end - d.tokens[i].start, &kl);
+        if (i == 0)
+            first = k;
+        h = seq_step(h, k);
+    }
+    for (const char *p = alias; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+            letters++;
+        if (*p >= 'A' && *p <= 'Z')
+            upper++;
+    }
+    if (letters <= 4 && upper == letters)
+        flags |= BL_GAZ_ALLCAPS;
+    if (alias[0] >= 'a' && alias[0] <= 'z')
+        flags |= BL_GAZ_LOWER1ST;
+    uint64_t key = seq_final(h, d.ntokens);
+    size_t j = key & (g->names_cap - 1);
+    while (g->names[j].key && g->names[j].key != key)
+        j = (j + 1) & (g->names_cap - 1);
+    if (g->names[j].key) {
+        /* Same key twice ("NATO", "Nato"): the laxer case rule wins. */
+        if (g->names[j].entity == (uint32_t)ent) {
+            g->names[j].flags &= (uint8_t)(flags | ~(BL_GAZ_ALLCAPS | BL_GAZ_WEAK));
+            if (!(flags & BL_GAZ_LOWER1ST))
+                g->names[j].flags &= (uint8_t)~BL_GAZ_LOWER1ST;
+        }
+        goto out;
+    }
+    g->names[j] = (name_slot_t){key, (uint32_t)ent, (uint8_t)flags, alias[0]};
+    if (++g->nnames * 2 > g->names_cap && grow((void **)&g->names, &g->names_cap, sizeof(*g->names))) {
+        rc = -1;
+        goto out;
+    }
+    j = first & (g->firsts_cap - 1);
+    while (g->firsts[j].key && g->firsts[j].key != first)
+        j = (j + 1) & (g->firsts_cap - 1);
+    if (!g->firsts[j].key) {
+        g->firsts[j].key = first;
+        g->nfirsts++;
+    }
+    if (g->firsts[j].max_tokens < d.ntokens)
+        g->firsts[j].max_tokens = (uint8_t)d.ntokens;
+    if (g->nfirsts * 2 > g->firsts_cap &&
+        grow((void **)&g->firsts, &g->firsts_cap, sizeof(*g->firsts)))
+        rc = -1;
+out:
+    free(d.tokens);
+    return rc;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\r' || s[n - 1] == '\n' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    return s;
+}
+
+int bl_gazetteer_load_file(bl_gazetteer_t *g, const char *path, char *errstr, size_t errstr_size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(errstr, errstr_size, "gazetteer %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    uint32_t tier = 0;
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        if (line[0] == '#') {
+            if (strncmp(line, "#!tier weak", 11) == 0)
+                tier = BL_GAZ_WEAK;
+            continue;
+        }
+        char *fields[4] = {NULL, NULL, NULL, NULL};
+        char *p = line;
+        for (int i = 0; i < 4 && p; i++) {
+            fields[i] = p;
+            p = strchr(p, '\t');
+            if (p)
+                *p++ = '\0';
+        }
+        char *name = trim(fields[0]);
+        if (!*name)
+            continue;
+        if (!fields[1] || !*trim(fields[1])) {
+            snprintf(errstr, errstr_size, "gazetteer %s:%d: no type after the name", path, lineno);
+            rc = -1;
+            break;
+        }
+        char *type = trim(fields[1]);
+        char *qid = fields[2] ? trim(fields[2]) : NULL;
+        if (bl_gazetteer_add(g, name, name, type, qid, tier) < 0) {
+            snprintf(errstr, errstr_size, "gazetteer %s:%d: out of memory", path, lineno);
+            rc = -1;
+            break;
+        }
+        for (char *alias = fields[3] ? trim(fields[3]) : NULL; alias && *alias;) {
+            char *bar = strchr(alias, '|');
+            if (bar)
+                *bar = '\0';
+            char *a = trim(alias);
+            if (*a && bl_gazetteer_add(g, a, name, type, qid, tier) < 0) {
+                snprintf(errstr, errstr_size, "gazetteer %s:%d: out of memory", path, lineno);
+                rc = -1;
+                break;
+            }
+            alias = bar ? bar + 1 : NULL;
+        }
+        if (rc)
+            break;
+    }
+    fclose(f);
+    if (!rc)
+        g->nfiles++;
+    return rc;
+}
+
+size_t bl_gazetteer_names(const bl_gazetteer_t *g)
+{
+    return g->nnames;
+}
+
+size_t bl_gazetteer_files(const bl_gazetteer_t *g)
+{
+    return g->nfiles;
+}
+
+size_t bl_gazetteer_entities(const bl_gazetteer_t *g)
+{
+    return g->nentities;
+}
+
+const bl_gazetteer_entity_t *bl_gazetteer_entity(const bl_gazetteer_t *g, uint32_t entity)
+{
+    return entity < g->nentities ? &g->entities[entity] : NULL;
+}
+
+int bl_gazetteer_match(const bl_gazetteer_t *g, const uint64_t *keys, size_t nkeys, size_t pos,
+                       bl_gazetteer_hit_t *hit)
+{
+    uint64_t first = keys[pos];
+    if (!first)
+        return 0;
+    size_t j = first & (g->firsts_cap - 1);
+    while (g->firsts[j].key && g->firsts[j].key != first)
+        j = (j + 1) & (g->firsts_cap - 1);
+    if (!g->firsts[j].key)
+        return 0;
+    size_t max = g->firsts[j].max_tokens;
+    if (max > nkeys - pos)
+        max = nkeys - pos;
+    uint64_t prefix[MAX_NAME_TOKENS];
+    uint64_t h = 0;
+    size_t n = 0;
+    for (; n < max && keys[pos + n]; n++) {
+        h = seq_step(h, keys[pos + n]);
+        prefix[n] = h;
+    }
+    for (size_t len = n; len >= 1; len--) {
+        uint64_t key = seq_final(prefix[len - 1], len);
+        size_t k = key & (g->names_cap - 1);
+        while (g->names[k].key && g->names[k].key != key)
+            k = (k + 1) & (g->names_cap - 1);
+        if (g->names[k].key) {
+            hit->ntokens = len;
+            hit->entity = g->names[k].entity;
+            hit->flags = g->names[k].flags;
+            hit->first_byte = g->names[k].first_byte;
+            return 1;
+        }
+    }
+    return 0;
+}
