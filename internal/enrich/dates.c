@@ -1,16 +1,1844 @@
-/* PLACEHOLDER until the dates extractor lands: reports no dates. */
-#include "enrich/enrich.h"
+/*
+ * dates: finds date, time, duration and set expressions in a doc's text and
+ * normalises them TIMEX3-style against the publication date, after
+ * HeidelTime's news rules (bare "Thursday"/"June 18" resolved by the
+ * sentence's tense cues). Word lists come from <config_dir>/dates/ (lexicon.tsv, phrases.tsv) and
+ * are loaded once by bl_dates_new; extraction only reads them (any thread).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
-struct bl_dates { int unused; };
+#include <string.h>
+
+#include "enrich/enrich.h"
+
+/* ------------------------------------------------------------------ */
+/* Lexicon                                                            */
+/* ------------------------------------------------------------------ */
+
+enum lex_class {
+    LC_MONTH,
+    LC_MONTH_ABBR,
+    LC_WEEKDAY,
+    LC_WEEKDAY_ABBR,
+    LC_NUMBER,
+    LC_ORDINAL,
+    LC_UNIT,
+    LC_SEASON,
+    LC_POD,
+    LC_RELATIVE,
+    LC_MODIFIER,
+    LC_SET,
+    LC_QUANT,
+    LC_TENSE,
+    LC_ZONE,
+    LC_YEAR_BLOCK,
+    LC_MONTH_OK,
+    LC_APPROX,
+    LC_CUE,
+    LC_PHRASE, /* first word of a phrases.tsv entry (set by the loader) */
+    LC_COUNT
+};
+
+static const char *const lex_class_names[LC_COUNT] = {
+    "month", "month_abbr", "weekday", "weekday_abbr", "number",   "ordinal", "unit",
+    "season", "part_of_day", "relative", "modifier", "set",     "quantifier", "tense",
+    "zone",  "year_block", "month_ok", "approx", "cue", NULL};
+
+enum unit { U_NONE, U_S, U_MIN, U_H, U_D, U_W, U_F, U_WE, U_M, U_Q, U_Y, U_DE, U_CE, U_HALF };
+static const char *const unit_names[] = {"",  "S", "MIN", "H", "D",  "W",  "F",
+                                         "WE", "M", "Q",   "Y", "DE", "CE", "HALF"};
+static const char *const season_names[] = {"", "SP", "SU", "FA", "WI"};
+static const char *const pod_names[] = {"", "MO", "AF", "EV", "NI"};
+static const char *const modifier_names[] = {"", "START", "MID", "END"};
+enum { MOD_START = 1, MOD_MID = 2, MOD_END = 3 };
+enum { TENSE_NONE = 0, TENSE_PAST = 1, TENSE_FUTURE = 2, TENSE_PRESENT = 3 };
+static const char *const tense_names[] = {"", "PAST", "FUTURE", "PRESENT"};
+enum { QUANT_EVERY = 1, QUANT_PER = 2 };
+
+#define LEX_WORD_MAX 32
+
+typedef struct lex_entry {
+    char word[LEX_WORD_MAX]; /* lower case; "" = free slot */
+    uint8_t len;
+    uint32_t classes;
+    int16_t val[LC_COUNT];
+    char set_value[12]; /* LC_SET: the TIMEX3 value */
+} lex_entry_t;
+
+enum phrase_kind { PK_NONE, PK_LITERAL, PK_ANCHOR };
+enum timex_type { TX_DATE, TX_TIME, TX_DURATION, TX_SET };
+static const char *const type_names[] = {"DATE", "TIME", "DURATION", "SET"};
+
+#define PHRASE_KEY_MAX 64
+
+typedef struct phrase {
+    char key[PHRASE_KEY_MAX]; /* "" = free slot */
+    uint8_t type;
+    uint8_t kind;
+    uint8_t unit; /* PK_ANCHOR */
+    int16_t offset;
+    char text[24]; /* PK_LITERAL: the value; PK_ANCHOR: suffix */
+} phrase_t;
+
+struct bl_dates {
+    lex_entry_t *lex;
+    size_t lex_cap; /* power of two */
+    phrase_t *phrases;
+    size_t phrase_cap; /* power of two */
+    int phrase_max_tokens;
+};
+
+static uint32_t hash_lower(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (uint8_t)tolower((unsigned char)s[i]);
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static int eq_lower(const char *lower, size_t lower_len, const char *s, size_t n)
+{
+    if (lower_len != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (lower[i] != (char)tolower((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+static const lex_entry_t *lex_find(const bl_dates_t *d, const char *s, size_t n)
+{
+    if (n == 0 || n >= LEX_WORD_MAX)
+        return NULL;
+    size_t mask = d->lex_cap - 1;
+    for (size_t i = hash_lower(s, n) & mask;; i = (i + 1) & mask) {
+        const lex_entry_t *e = &d->lex[i];
+        if (!e->word[0])
+            return NULL;
+        if (eq_lower(e->word, e->len, s, n))
+            return e;
+    }
+}
+
+static lex_entry_t *lex_get(bl_dates_t *d, const char *word)
+{
+    size_t n = strlen(word);
+    size_t mask = d->lex_cap - 1;
+    for (size_t i = hash_lower(word, n) & mask;; i = (i + 1) & mask) {
+        lex_entry_t *e = &d->lex[i];
+        if (!e->word[0]) {
+            for (size_t k = 0; k < n; k++)
+                e->word[k] = (char)tolower((unsigned char)word[k]);
+            e->len = (uint8_t)n;
+            return e;
+        }
+        if (eq_lower(e->word, e->len, word, n))
+            return e;
+    }
+}
+
+static const phrase_t *phrase_find(const bl_dates_t *d, const char *key, size_t n)
+{
+    size_t mask = d->phrase_cap - 1;
+    for (size_t i = hash_lower(key, n) & mask;; i = (i + 1) & mask) {
+        const phrase_t *p = &d->phrases[i];
+        if (!p->key[0])
+            return NULL;
+        if (eq_lower(p->key, strlen(p->key), key, n))
+            return p;
+    }
+}
+
+static int lookup_name(const char *const *names, int count, const char *s)
+{
+    for (int i = 0; i < count; i++)
+        if (names[i] && strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+#define NAMES_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Splits a data line into at most 3 tab-separated fields; returns the count. */
+static int split_tabs(char *line, char **field)
+{
+    int n = 0;
+    char *p = line;
+    while (n < 3) {
+        field[n++] = p;
+        char *tab = strchr(p, '\t');
+        if (!tab)
+            break;
+        *tab = '\0';
+        p = tab + 1;
+    }
+    return n;
+}
+
+static int load_lexicon_line(bl_dates_t *d, char **f, char *err, size_t errn)
+{
+    int cls = lookup_name(lex_class_names, LC_COUNT, f[1]);
+    if (cls < 0) {
+        snprintf(err, errn, "unknown class \"%s\"", f[1]);
+        return -1;
+    }
+    if (strlen(f[0]) >= LEX_WORD_MAX) {
+        snprintf(err, errn, "word too long");
+        return -1;
+    }
+    lex_entry_t *e = lex_get(d, f[0]);
+    int v = 0;
+    switch (cls) {
+    case LC_UNIT: v = lookup_name(unit_names, NAMES_COUNT(unit_names), f[2]); break;
+    case LC_SEASON: v = lookup_name(season_names, NAMES_COUNT(season_names), f[2]); break;
+    case LC_POD: v = lookup_name(pod_names, NAMES_COUNT(pod_names), f[2]); break;
+    case LC_MODIFIER: v = lookup_name(modifier_names, NAMES_COUNT(modifier_names), f[2]); break;
+    case LC_TENSE: v = lookup_name(tense_names, NAMES_COUNT(tense_names), f[2]); break;
+    case LC_QUANT: v = strcmp(f[2], "every") == 0 ? QUANT_EVERY : strcmp(f[2], "per") == 0 ? QUANT_PER : -1; break;
+    case LC_ZONE: v = strcmp(f[2], "Z") == 0 ? 1 : 2; break;
+    case LC_SET:
+        if (strlen(f[2]) >= sizeof(e->set_value)) {
+            snprintf(err, errn, "set value too long");
+            return -1;
+        }
+        strcpy(e->set_value, f[2]);
+        v = 1;
+        break;
+    default: {
+        char *end;
+        long l = strtol(f[2], &end, 10);
+        v = (*end || end == f[2]) ? -9999 : (int)l;
+    }
+    }
+    if (v < 0 && !(cls == LC_NUMBER || cls == LC_ORDINAL || cls == LC_RELATIVE) ) {
+        snprintf(err, errn, "bad value \"%s\" for class %s", f[2], f[1]);
+        return -1;
+    }
+    if (v == -9999) {
+        snprintf(err, errn, "bad number \"%s\"", f[2]);
+        return -1;
+    }
+    if (cls == LC_YEAR_BLOCK && v == 0)
+        return 0; /* explicit "not a blocker" line */
+    e->classes |= 1u << cls;
+    e->val[cls] = (int16_t)v;
+    return 0;
+}
+
+static int load_phrase_line(bl_dates_t *d, char **f, char *err, size_t errn)
+{
+    size_t n = strlen(f[0]);
+    if (n >= PHRASE_KEY_MAX) {
+        snprintf(err, errn, "phrase too long");
+        return -1;
+    }
+    int type = lookup_name(type_names, NAMES_COUNT(type_names), f[1]);
+    if (type < 0) {
+        snprintf(err, errn, "unknown type \"%s\"", f[1]);
+        return -1;
+    }
+    phrase_t p;
+    memset(&p, 0, sizeof(p));
+    for (size_t k = 0; k < n; k++)
+        p.key[k] = (char)tolower((unsigned char)f[0][k]);
+    p.type = (uint8_t)type;
+    const char *t = f[2];
+    if (strcmp(t, "-") == 0) {
+        p.kind = PK_NONE;
+    } else if ((t[0] == 'D' || t[0] == 'W' || t[0] == 'M' || t[0] == 'Y' || t[0] == 'Q') &&
+               (t[1] == '+' || t[1] == '-' || (t[0] == 'W' && t[1] == 'E'))) {
+        const char *q = t + 1;
+        p.unit = t[0] == 'D' ? U_D : t[0] == 'M' ? U_M : t[0] == 'Y' ? U_Y : t[0] == 'Q' ? U_Q : U_W;
+        if (t[0] == 'W' && t[1] == 'E') {
+            p.unit = U_WE;
+            q = t + 2;
+        }
+        char *end;
+        long off = strtol(q, &end, 10);
+        if (end == q || (*end && *end != '|')) {
+            snprintf(err, errn, "bad template \"%s\"", t);
+            return -1;
+        }
+        p.offset = (int16_t)off;
+        p.kind = PK_ANCHOR;
+        if (*end == '|')
+            snprintf(p.text, sizeof(p.text), "%s", end + 1);
+    } else {
+        p.kind = PK_LITERAL;
+        if (strlen(t) >= sizeof(p.text)) {
+            snprintf(err, errn, "value too long");
+            return -1;
+        }
+        strcpy(p.text, t);
+    }
+    /* Count tokens the way the scanner will see them: words and punctuation. */
+    int ntok = 0;
+    for (size_t k = 0; k < n;) {
+        if (isalnum((unsigned char)p.key[k])) {
+            while (k < n && isalnum((unsigned char)p.key[k]))
+                k++;
+            ntok++;
+        } else if (p.key[k] == ' ') {
+            k++;
+        } else {
+            k++;
+            ntok++;
+        }
+    }
+    if (ntok > d->phrase_max_tokens)
+        d->phrase_max_tokens = ntok;
+    size_t first = 0;
+    while (first < n && isalnum((unsigned char)p.key[first]))
+        first++;
+    char w[LEX_WORD_MAX];
+    if (first == 0 || first >= sizeof(w)) {
+        snprintf(err, errn, "phrase must start with a word");
+        return -1;
+    }
+    memcpy(w, p.key, first);
+    w[first] = '\0';
+    lex_get(d, w)->classes |= 1u << LC_PHRASE;
+
+    size_t mask = d->phrase_cap - 1;
+    for (size_t i = hash_lower(p.key, n) & mask;; i = (i + 1) & mask) {
+        if (!d->phrases[i].key[0] || strcmp(d->phrases[i].key, p.key) == 0) {
+            d->phrases[i] = p;
+            return 0;
+        }
+    }
+}
+
+typedef int (*line_fn)(bl_dates_t *d, char **f, char *err, size_t errn);
+
+static int load_file(bl_dates_t *d, const char *config_dir, const char *name, line_fn fn,
+                     size_t *slots_left, char *errstr, size_t errstr_size)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/dates/%s", config_dir, name);
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(errstr, errstr_size, "dates: cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[512];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof(line), fp)) {
+        lineno++;
+        size_t n = strcspn(line, "\r\n");
+        line[n] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        char *f[3];
+        if (split_tabs(line, f) != 3) {
+            snprintf(errstr, errstr_size, "dates: %s:%d: expected 3 tab-separated fields", path,
+                     lineno);
+            rc = -1;
+            break;
+        }
+        if (*slots_left < 2) {
+            snprintf(errstr, errstr_size, "dates: %s: too many entries", path);
+            rc = -1;
+            break;
+        }
+        (*slots_left)--;
+        char err[128];
+        if (fn(d, f, err, sizeof(err)) != 0) {
+            snprintf(errstr, errstr_size, "dates: %s:%d: %s", path, lineno, err);
+            rc = -1;
+            break;
+        }
+    }
+    fclose(fp);
+    return rc;
+}
+
 bl_dates_t *bl_dates_new(const char *config_dir, char *errstr, size_t errstr_size)
 {
-    return calloc(1, sizeof(bl_dates_t));
+    bl_dates_t *d = calloc(1, sizeof(*d));
+    if (!d) {
+        snprintf(errstr, errstr_size, "dates: out of memory");
+        return NULL;
+    }
+    d->lex_cap = 2048;
+    d->phrase_cap = 512;
+    d->lex = calloc(d->lex_cap, sizeof(*d->lex));
+    d->phrases = calloc(d->phrase_cap, sizeof(*d->phrases));
+    if (!d->lex || !d->phrases) {
+        snprintf(errstr, errstr_size, "dates: out of memory");
+        bl_dates_destroy(d);
+        return NULL;
+    }
+    /* Keep both tables at most half full; phrases also add first words. */
+    size_t phrase_slots = d->phrase_cap / 2;
+    size_t lex_slots = d->lex_cap / 2 - phrase_slots;
+    if (load_file(d, config_dir, "lexicon.tsv", load_lexicon_line, &lex_slots, errstr,
+                  errstr_size) != 0 ||
+        load_file(d, config_dir, "phrases.tsv", load_phrase_line, &phrase_slots, errstr,
+                  errstr_size) != 0) {
+        bl_dates_destroy(d);
+        return NULL;
+    }
+    return d;
 }
+
 void bl_dates_destroy(bl_dates_t *dates)
 {
+    if (!dates)
+        return;
+    free(dates->lex);
+    free(dates->phrases);
     free(dates);
 }
+
+/* ------------------------------------------------------------------ */
+/* Calendar arithmetic (proleptic Gregorian, days since 1970-01-01)    */
+/* ------------------------------------------------------------------ */
+
+static int64_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int iso_weekday(int64_t z) /* Monday = 1 */
+{
+    int64_t r = (z + 3) % 7;
+    if (r < 0)
+        r += 7;
+    return (int)r + 1;
+}
+
+static void iso_week(int64_t z, int *week_year, int *week)
+{
+    int64_t thursday = z - iso_weekday(z) + 4;
+    int y, m, d;
+    civil_from_days(thursday, &y, &m, &d);
+    *week_year = y;
+    *week = (int)((thursday - days_from_civil(y, 1, 1)) / 7) + 1;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return dim[m - 1];
+}
+
+/* ------------------------------------------------------------------ */
+/* Tokens                                                             */
+/* ------------------------------------------------------------------ */
+
+enum tok_kind { T_WORD, T_NUM, T_PUNCT, T_OTHER };
+#define F_CAP     0x01
+#define F_SPACE   0x02 /* whitespace before the token */
+#define F_CLOCK   0x04 /* "18:00": num = hh * 100 + mm */
+#define F_DECIMAL 0x08 /* "2.5": num = integer part */
+enum { SUF_NONE, SUF_ORD, SUF_S, SUF_AM, SUF_PM };
+
+typedef struct tok {
+    uint32_t start, end;
+    uint8_t kind, flags, suffix, ndigits;
+    int32_t num;
+    int32_t sent;
+    const lex_entry_t *lex;
+} tok_t;
+
+typedef struct match {
+    size_t b, e; /* token range [b, e) */
+    int type;
+    char value[48];
+    int day_y, day_m, day_d; /* a day-level date the match names (anchor for clock times) */
+    int range_day;           /* "Jan 9-10": a following "-N" is another day of day_y/day_m */
+} match_t;
+
+typedef struct scan {
+    const bl_dates_t *d;
+    const char *text;
+    tok_t *t;
+    size_t n;
+    int py, pm, pd; /* publication date; py 0 = unknown */
+    int64_t pz;     /* its day number */
+    int anchor_y, anchor_m, anchor_d;
+    int32_t anchor_sent;
+} scan_t;
+
+static int is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t **out, size_t *nout)
+{
+    size_t cap = len / 3 + 16, n = 0;
+    tok_t *t = malloc(cap * sizeof(*t));
+    if (!t)
+        return -1;
+    int32_t sent = 0;
+    int space = 1;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            if (c == '\n' && n > 0 && t[n - 1].sent == sent)
+                sent++;
+            space = 1;
+            i++;
+            continue;
+        }
+        if (n == cap) {
+            cap *= 2;
+            tok_t *nt = realloc(t, cap * sizeof(*t));
+            if (!nt) {
+                free(t);
+                return -1;
+            }
+            t = nt;
+        }
+        tok_t *k = &t[n];
+        memset(k, 0, sizeof(*k));
+        k->start = (uint32_t)i;
+        k->flags = space ? F_SPACE : 0;
+        space = 0;
+        if (is_digit(c) || is_alpha(c)) {
+            size_t j = i, digits = 0, letters = 0, first_letter = 0;
+            while (j < len && (is_digit((unsigned char)s[j]) || is_alpha((unsigned char)s[j]))) {
+                if (is_digit((unsigned char)s[j])) {
+                    if (letters)
+                        letters = 1000; /* a digit after a letter: "A320" */
+                    digits++;
+                } else {
+                    if (!letters)
+                        first_letter = j;
+                    letters++;
+                }
+                j++;
+            }
+            if (!digits) {
+                k->kind = T_WORD;
+                if (c >= 'A' && c <= 'Z')
+                    k->flags |= F_CAP;
+                k->lex = lex_find(d, s + i, j - i);
+            } else if (letters >= 1000 || (letters && !is_digit(c))) {
+                k->kind = T_OTHER;
+            } else {
+                size_t nd = letters ? first_letter - i : j - i;
+                long v = 0;
+                for (size_t q = i; q < i + nd && q < i + 9; q++)
+                    v = v * 10 + (s[q] - '0');
+                k->kind = T_NUM;
+                k->num = (int32_t)v;
+                k->ndigits = (uint8_t)(nd > 255 ? 255 : nd);
+                if (letters) {
+                    const char *suf = s + first_letter;
+                    size_t sl = j - first_letter;
+                    if (sl == 2 && (eq_lower("st", 2, suf, 2) || eq_lower("nd", 2, suf, 2) ||
+                                    eq_lower("rd", 2, suf, 2) || eq_lower("th", 2, suf, 2)))
+                        k->suffix = SUF_ORD;
+                    else if (sl == 1 && (suf[0] == 's' || suf[0] == 'S'))
+                        k->suffix = SUF_S;
+                    else if (sl == 2 && eq_lower("am", 2, suf, 2))
+                        k->suffix = SUF_AM;
+                    else if (sl == 2 && eq_lower("pm", 2, suf, 2))
+                        k->suffix = SUF_PM;
+                    else
+                        k->kind = T_OTHER;
+                } else if (j + 1 < len && s[j] == ',' && is_digit((unsigned char)s[j + 1])) {
+                    /* "1,000", "3,800": an amount, never a date part */
+                    while (j + 1 < len && s[j] == ',' && is_digit((unsigned char)s[j + 1])) {
+                        j++;
+                        while (j < len && is_digit((unsigned char)s[j]))
+                            j++;
+                    }
+                    k->kind = T_OTHER;
+                } else if (j + 1 < len && s[j] == '.' && is_digit((unsigned char)s[j + 1])) {
+                    j++;
+                    while (j < len && is_digit((unsigned char)s[j]))
+                        j++;
+                    k->flags |= F_DECIMAL;
+                } else if (j + 2 < len && s[j] == ':' && is_digit((unsigned char)s[j + 1]) &&
+                           is_digit((unsigned char)s[j + 2]) && nd <= 2 &&
+                           (j + 3 >= len || !is_digit((unsigned char)s[j + 3]))) {
+                    k->num = (int32_t)(v * 100 + (s[j + 1] - '0') * 10 + (s[j + 2] - '0'));
+                    k->flags |= F_CLOCK;
+                    j += 3;
+                    if (j + 2 < len && s[j] == ':' && is_digit((unsigned char)s[j + 1]) &&
+                        is_digit((unsigned char)s[j + 2]))
+                        j += 3; /* seconds: kept in the extent, not the value */
+                }
+            }
+            k->end = (uint32_t)j;
+            i = j;
+        } else {
+            size_t clen = 1;
+            if (c >= 0xC0) {
+                clen = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+                if (i + clen > len)
+                    clen = len - i;
+            }
+            k->kind = T_PUNCT;
+            k->end = (uint32_t)(i + clen);
+            i += clen;
+        }
+        k->sent = sent;
+        n++;
+        /* Sentence end: . ! ? followed by space and a capital or a digit. */
+        if (k->kind == T_PUNCT && (c == '.' || c == '!' || c == '?') && i + 1 < len &&
+            s[i] == ' ' && ((s[i + 1] >= 'A' && s[i + 1] <= 'Z') || s[i + 1] == '"')) {
+            int abbrev = 0;
+            if (n >= 2 && t[n - 2].kind == T_WORD && t[n - 2].end == k->start) {
+                size_t wl = t[n - 2].end - t[n - 2].start;
+                const lex_entry_t *e = t[n - 2].lex;
+                abbrev = wl == 1 || (e && (e->classes & (1u << LC_MONTH_ABBR))) ||
+                         (wl <= 3 && (t[n - 2].flags & F_CAP) && (eq_lower("mr", 2, s + t[n - 2].start, wl) ||
+                                                               eq_lower("mrs", 3, s + t[n - 2].start, wl) ||
+                                                               eq_lower("dr", 2, s + t[n - 2].start, wl) ||
+                                                               eq_lower("ms", 2, s + t[n - 2].start, wl) ||
+                                                               eq_lower("st", 2, s + t[n - 2].start, wl)));
+            }
+            if (!abbrev)
+                sent++;
+        }
+    }
+    *out = t;
+    *nout = n;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Token predicates                                                   */
+/* ------------------------------------------------------------------ */
+
+static int has(const scan_t *s, size_t i, int cls)
+{
+    return i < s->n && s->t[i].lex && (s->t[i].lex->classes & (1u << cls));
+}
+
+static int val(const scan_t *s, size_t i, int cls) { return s->t[i].lex->val[cls]; }
+
+static int is_word(const scan_t *s, size_t i, const char *w)
+{
+    if (i >= s->n || s->t[i].kind != T_WORD)
+        return 0;
+    return eq_lower(w, strlen(w), s->text + s->t[i].start, s->t[i].end - s->t[i].start);
+}
+
+static int is_punct(const scan_t *s, size_t i, char c)
+{
+    return i < s->n && s->t[i].kind == T_PUNCT && s->text[s->t[i].start] == c;
+}
+
+static int is_dash(const scan_t *s, size_t i)
+{
+    if (i >= s->n || s->t[i].kind != T_PUNCT)
+        return 0;
+    const char *p = s->text + s->t[i].start;
+    size_t n = s->t[i].end - s->t[i].start;
+    return (n == 1 && p[0] == '-') ||
+           (n == 3 && (unsigned char)p[0] == 0xE2 && (unsigned char)p[1] == 0x80 &&
+            ((unsigned char)p[2] == 0x93 || (unsigned char)p[2] == 0x94));
+}
+
+/* Token i follows token i-1 with no space between. */
+static int glued(const scan_t *s, size_t i) { return i < s->n && !(s->t[i].flags & F_SPACE); }
+
+static int is_plain_num(const scan_t *s, size_t i)
+{
+    return i < s->n && s->t[i].kind == T_NUM && !(s->t[i].flags & (F_CLOCK | F_DECIMAL)) &&
+           s->t[i].suffix == SUF_NONE;
+}
+
+static int is_day_num(const scan_t *s, size_t i)
+{
+    return i < s->n && s->t[i].kind == T_NUM && !(s->t[i].flags & (F_CLOCK | F_DECIMAL)) &&
+           (s->t[i].suffix == SUF_NONE || s->t[i].suffix == SUF_ORD) && s->t[i].ndigits <= 2 &&
+           s->t[i].num >= 1 && s->t[i].num <= 31 &&
+           !(i + 1 < s->n && (is_punct(s, i + 1, '%') || is_punct(s, i + 1, ':')));
+}
+
+/* A four-digit number that reads as a year here (not "$1997", "2,000", "2000 people"). */
+static int is_year_num(const scan_t *s, size_t i)
+{
+    if (!is_plain_num(s, i) || s->t[i].ndigits != 4)
+        return 0;
+    int y = s->t[i].num;
+    if (y < 1000 || y > 2999)
+        return 0;
+    if (i > 0 && s->t[i - 1].kind == T_PUNCT) {
+        const unsigned char *p = (const unsigned char *)s->text + s->t[i - 1].start;
+        if (p[0] == '$' || p[0] == '#' || p[0] == 0xC2 /* £ ¥ */ ||
+            (p[0] == 0xE2 && p[1] == 0x82) /* € */)
+            return 0;
+    }
+    if (i > 0 && (is_word(s, i - 1, "no") || is_word(s, i - 1, "number") || is_word(s, i - 1, "flight") ||
+                  is_word(s, i - 1, "route") || is_word(s, i - 1, "model")))
+        return 0;
+    if (i + 1 < s->n) {
+        if (is_punct(s, i + 1, '%') || (glued(s, i + 1) && (s->t[i + 1].kind == T_OTHER || s->t[i + 1].kind == T_WORD)))
+            return 0;
+        if (has(s, i + 1, LC_YEAR_BLOCK))
+            return 0;
+    }
+    if (y < 1900 || y > 2099) {
+        /* Older years only after a word that introduces a time ("in 1848"). */
+        if (i == 0 || !has(s, i - 1, LC_MONTH_OK))
+            return 0;
+    }
+    return 1;
+}
+
+static int tok_tense(const scan_t *s, size_t k)
+{
+    const tok_t *t = &s->t[k];
+    if (t->kind != T_WORD)
+        return TENSE_NONE;
+    if (t->lex && (t->lex->classes & (1u << LC_TENSE)))
+        return t->lex->val[LC_TENSE];
+    size_t n = t->end - t->start;
+    const char *w = s->text + t->start;
+    if (n >= 5 && !(t->flags & F_CAP) && w[n - 2] == 'e' && w[n - 1] == 'd')
+        return TENSE_PAST;
+    return TENSE_NONE;
+}
+
+/* Tense of the sentence around tokens [b, e): the nearest cue, left first. */
+static int tense_near(const scan_t *s, size_t b, size_t e)
+{
+    int32_t sent = s->t[b].sent;
+    for (size_t k = b; k-- > 0 && s->t[k].sent == sent;) {
+        int t = tok_tense(s, k);
+        if (t)
+            return t;
+    }
+    for (size_t k = e; k < s->n && s->t[k].sent == sent; k++) {
+        int t = tok_tense(s, k);
+        if (t)
+            return t;
+    }
+    return TENSE_NONE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Values                                                             */
+/* ------------------------------------------------------------------ */
+
+static void set_day(match_t *m, int y, int mo, int d)
+{
+    m->day_y = y;
+    m->day_m = mo;
+    m->day_d = d;
+    if (y)
+        snprintf(m->value, sizeof(m->value), "%04d-%02d-%02d", y, mo, d);
+    else
+        snprintf(m->value, sizeof(m->value), "XXXX-%02d-%02d", mo, d);
+}
+
+static void set_day_z(match_t *m, int64_t z)
+{
+    int y, mo, d;
+    civil_from_days(z, &y, &mo, &d);
+    set_day(m, y, mo, d);
+}
+
+/* Value of the calendar unit @p unit shifted by @p offset from the publication date. */
+static int anchor_value(const scan_t *s, int unit, int offset, match_t *m)
+{
+    if (!s->py) {
+        static const char *const unknown[] = {[U_D] = "XXXX-XX-XX", [U_W] = "XXXX-WXX",
+                                              [U_WE] = "XXXX-WXX-WE", [U_M] = "XXXX-XX",
+                                              [U_Q] = "XXXX-QX",     [U_Y] = "XXXX",
+                                              [U_DE] = "XXX",        [U_CE] = "XX",
+                                              [U_HALF] = "XXXX-HX"};
+        if (unit >= (int)NAMES_COUNT(unknown) || !unknown[unit])
+            return 0;
+        snprintf(m->value, sizeof(m->value), "%s", unknown[unit]);
+        return 1;
+    }
+    int wy, wn;
+    long idx;
+    switch (unit) {
+    case U_D: set_day_z(m, s->pz + offset); return 1;
+    case U_W:
+    case U_WE:
+        iso_week(s->pz + 7 * offset, &wy, &wn);
+        snprintf(m->value, sizeof(m->value), "%04d-W%02d%s", wy, wn, unit == U_WE ? "-WE" : "");
+        return 1;
+    case U_M:
+        idx = (long)s->py * 12 + (s->pm - 1) + offset;
+        snprintf(m->value, sizeof(m->value), "%04ld-%02ld", idx / 12, idx % 12 + 1);
+        return 1;
+    case U_Q:
+        idx = (long)s->py * 4 + (s->pm - 1) / 3 + offset;
+        snprintf(m->value, sizeof(m->value), "%04ld-Q%ld", idx / 4, idx % 4 + 1);
+        return 1;
+    case U_HALF:
+        idx = (long)s->py * 2 + (s->pm - 1) / 6 + offset;
+        snprintf(m->value, sizeof(m->value), "%04ld-H%ld", idx / 2, idx % 2 + 1);
+        return 1;
+    case U_Y: snprintf(m->value, sizeof(m->value), "%04d", s->py + offset); return 1;
+    case U_DE: snprintf(m->value, sizeof(m->value), "%03d", s->py / 10 + offset); return 1;
+    case U_CE: snprintf(m->value, sizeof(m->value), "%02d", s->py / 100 + offset); return 1;
+    default: return 0;
+    }
+}
+
+/* Year for month @p mo (and day @p d, 0 = whole month) with no year written. */
+static int resolve_year(const scan_t *s, int mo, int d, int tense)
+{
+    if (!s->py)
+        return 0;
+    int best = 0;
+    int64_t best_dist = INT64_MAX;
+    for (int y = s->py - 1; y <= s->py + 1; y++) {
+        if (d && d > days_in_month(y, mo))
+            continue;
+        int64_t first = days_from_civil(y, mo, d ? d : 1);
+        int64_t last = d ? first : first + days_in_month(y, mo) - 1;
+        int64_t dist; /* signed: < 0 before the publication date */
+        if (last < s->pz)
+            dist = last - s->pz;
+        else if (first > s->pz)
+            dist = first - s->pz;
+        else
+            dist = 0;
+        if (tense == TENSE_PAST && dist > 0)
+            continue;
+        if (tense == TENSE_FUTURE && dist < 0)
+            continue;
+        int64_t a = dist < 0 ? -dist : dist;
+        if (a < best_dist) {
+            best_dist = a;
+            best = y;
+        }
+    }
+    return best ? best : s->py;
+}
+
+static void fmt_num10(char *buf, size_t n, int v10)
+{
+    if (v10 % 10 == 0)
+        snprintf(buf, n, "%d", v10 / 10);
+    else
+        snprintf(buf, n, "%d.%d", v10 / 10, v10 % 10);
+}
+
+/* TIMEX3 duration for @p v10 (tenths; < 0 = vague) units. */
+static int duration_value(char *buf, size_t n, int v10, int unit)
+{
+    char num[16];
+    if (v10 < 0) {
+        strcpy(num, "X");
+    } else {
+        if (v10 % 10 == 5 && v10 < 10) { /* "half an hour" */
+            switch (unit) {
+            case U_H: snprintf(buf, n, "PT30M"); return 1;
+            case U_Y: snprintf(buf, n, "P6M"); return 1;
+            case U_D: snprintf(buf, n, "PT12H"); return 1;
+            case U_MIN: snprintf(buf, n, "PT30S"); return 1;
+            default: break;
+            }
+        }
+        fmt_num10(num, sizeof(num), v10);
+    }
+    switch (unit) {
+    case U_S: snprintf(buf, n, "PT%sS", num); return 1;
+    case U_MIN: snprintf(buf, n, "PT%sM", num); return 1;
+    case U_H: snprintf(buf, n, "PT%sH", num); return 1;
+    case U_D: snprintf(buf, n, "P%sD", num); return 1;
+    case U_W: snprintf(buf, n, "P%sW", num); return 1;
+    case U_WE: snprintf(buf, n, "P%sWE", num); return 1;
+    case U_M: snprintf(buf, n, "P%sM", num); return 1;
+    case U_Q: snprintf(buf, n, "P%sQ", num); return 1;
+    case U_Y: snprintf(buf, n, "P%sY", num); return 1;
+    case U_F:
+        if (v10 < 0)
+            snprintf(buf, n, "PXW");
+        else
+            fmt_num10(num, sizeof(num), v10 * 2), snprintf(buf, n, "P%sW", num);
+        return 1;
+    case U_DE:
+        if (v10 < 0)
+            snprintf(buf, n, "PXDE");
+        else
+            fmt_num10(num, sizeof(num), v10 * 10), snprintf(buf, n, "P%sY", num);
+        return 1;
+    case U_CE:
+        if (v10 < 0)
+            snprintf(buf, n, "PXCE");
+        else
+            fmt_num10(num, sizeof(num), v10 * 100), snprintf(buf, n, "P%sY", num);
+        return 1;
+    default: return 0;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Matchers: each tries one family of expressions starting at token i. */
+/* ------------------------------------------------------------------ */
+
+static void match_init(match_t *m, size_t b, size_t e, int type)
+{
+    memset(m, 0, sizeof(*m));
+    m->b = b;
+    m->e = e;
+    m->type = type;
+}
+
+/* Includes a preceding "the" in the extent ("the 1990s", "the past decade"). */
+static void take_the(const scan_t *s, match_t *m)
+{
+    if (m->b > 0 && is_word(s, m->b - 1, "the"))
+        m->b--;
+}
+
+static int m_phrase(const scan_t *s, size_t i, match_t *m)
+{
+    if (!has(s, i, LC_PHRASE))
+        return 0;
+    char key[PHRASE_KEY_MAX];
+    size_t kn = 0;
+    const phrase_t *best = NULL;
+    size_t best_e = 0;
+    for (size_t j = i; j < s->n && j < i + (size_t)s->d->phrase_max_tokens; j++) {
+        const tok_t *t = &s->t[j];
+        size_t tl = t->end - t->start;
+        if (j > i && (t->flags & F_SPACE))
+            key[kn++] = ' ';
+        if (kn + tl >= sizeof(key) || (j > i && s->t[j].sent != s->t[i].sent))
+            break;
+        memcpy(key + kn, s->text + t->start, tl);
+        kn += tl;
+        const phrase_t *p = phrase_find(s->d, key, kn);
+        if (p) {
+            best = p;
+            best_e = j + 1;
+        }
+    }
+    if (!best)
+        return 0;
+    match_init(m, i, best_e, best->type);
+    if (best->kind == PK_NONE) {
+        m->value[0] = '\0'; /* consumes the words, reports nothing */
+        return 1;
+    }
+    if (best->kind == PK_LITERAL) {
+        snprintf(m->value, sizeof(m->value), "%s", best->text);
+        return 1;
+    }
+    if (!anchor_value(s, best->unit, best->offset, m))
+        return 0;
+    if (best->unit == U_D && s->py)
+        civil_from_days(s->pz + best->offset, &m->day_y, &m->day_m, &m->day_d);
+    if (best->text[0] && strlen(m->value) + strlen(best->text) < sizeof(m->value))
+        strcat(m->value, best->text);
+    return 1;
+}
+
+/* Reads an optional ", 2021" / " 2021" after a month expression ending at *j. */
+static int take_year(const scan_t *s, size_t *j)
+{
+    size_t k = *j;
+    if (is_punct(s, k, ','))
+        k++;
+    if (is_year_num(s, k)) {
+        *j = k + 1;
+        return s->t[k].num;
+    }
+    return 0;
+}
+
+/* A month name usable here: capitalised; a bare "May"/"March" needs a cue before it. */
+static int month_at(const scan_t *s, size_t i, int *mo, size_t *after, int *abbr)
+{
+    if (i >= s->n || s->t[i].kind != T_WORD || !(s->t[i].flags & F_CAP))
+        return 0;
+    if (has(s, i, LC_MONTH)) {
+        *mo = val(s, i, LC_MONTH);
+        *after = i + 1;
+        *abbr = 0;
+        return 1;
+    }
+    if (has(s, i, LC_MONTH_ABBR)) {
+        *mo = val(s, i, LC_MONTH_ABBR);
+        *after = i + 1;
+        if (is_punct(s, i + 1, '.') && glued(s, i + 1))
+            *after = i + 2;
+        *abbr = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int m_month(const scan_t *s, size_t i, match_t *m)
+{
+    int mo, abbr;
+    size_t j;
+    if (!month_at(s, i, &mo, &j, &abbr))
+        return 0;
+    if (is_day_num(s, j) && !(j + 1 < s->n && has(s, j + 1, LC_UNIT))) {
+        int d = s->t[j].num;
+        j++;
+        size_t k = j;
+        int y = take_year(s, &k);
+        int range = 0;
+        if (!y) {
+            int tense = tense_near(s, i, j);
+            y = resolve_year(s, mo, d, tense);
+            range = 1;
+        } else {
+            j = k;
+        }
+        if (d > days_in_month(y ? y : 2000, mo))
+            return 0;
+        match_init(m, i, j, TX_DATE);
+        set_day(m, y, mo, d);
+        m->range_day = range;
+        return 1;
+    }
+    size_t k = j;
+    if (is_word(s, k, "of"))
+        k++;
+    int y = take_year(s, &k);
+    if (y) {
+        match_init(m, i, k, TX_DATE);
+        snprintf(m->value, sizeof(m->value), "%04d-%02d", y, mo);
+        return 1;
+    }
+    if (abbr)
+        return 0;
+    /* Bare month. "May" and "March" are also a modal and a verb. */
+    int cue = i > 0 && (has(s, i - 1, LC_MONTH_OK) || has(s, i - 1, LC_MODIFIER) ||
+                        is_dash(s, i - 1));
+    if ((mo == 5 || mo == 3) && !cue)
+        return 0;
+    if (j < s->n && s->t[j].kind == T_WORD && (s->t[j].flags & F_CAP) && !cue)
+        return 0; /* "April Smith" */
+    match_init(m, i, j, TX_DATE);
+    int tense = tense_near(s, i, j);
+    y = resolve_year(s, mo, 0, tense);
+    if (y)
+        snprintf(m->value, sizeof(m->value), "%04d-%02d", y, mo);
+    else
+        snprintf(m->value, sizeof(m->value), "XXXX-%02d", mo);
+    return 1;
+}
+
+/* "31 December 2021", "11 December", "the 3rd of March" */
+static int m_day_month(const scan_t *s, size_t i, match_t *m)
+{
+    if (!is_day_num(s, i))
+        return 0;
+    size_t j = i + 1;
+    if (is_word(s, j, "of"))
+        j++;
+    int mo, abbr;
+    size_t k;
+    if (!month_at(s, j, &mo, &k, &abbr))
+        return 0;
+    int d = s->t[i].num;
+    size_t e = k;
+    int y = take_year(s, &e);
+    if (!y)
+        y = resolve_year(s, mo, d, tense_near(s, i, k));
+    if (d > days_in_month(y ? y : 2000, mo))
+        return 0;
+    match_init(m, i, e, TX_DATE);
+    set_day(m, y, mo, d);
+    take_the(s, m);
+    return 1;
+}
+
+/* "7/8/07", "2021-12-31" */
+static int m_numeric_date(const scan_t *s, size_t i, match_t *m)
+{
+    if (!is_plain_num(s, i) || i + 4 >= s->n)
+        return 0;
+    for (size_t k = i + 1; k <= i + 4; k++)
+        if (!glued(s, k))
+            return 0;
+    if (!is_plain_num(s, i + 2) || !is_plain_num(s, i + 4))
+        return 0;
+    if (i + 5 < s->n && glued(s, i + 5) && s->t[i + 5].kind != T_PUNCT)
+        return 0;
+    int a = s->t[i].num, b = s->t[i + 2].num, c = s->t[i + 4].num;
+    int y, mo, d;
+    if (is_punct(s, i + 1, '/') && is_punct(s, i + 3, '/') && s->t[i].ndigits <= 2 &&
+        s->t[i + 2].ndigits <= 2 && (s->t[i + 4].ndigits == 2 || s->t[i + 4].ndigits == 4)) {
+        mo = a, d = b, y = c;
+        if (s->t[i + 4].ndigits == 2)
+            y += y < 50 ? 2000 : 1900;
+    } else if (is_punct(s, i + 1, '-') && is_punct(s, i + 3, '-') && s->t[i].ndigits == 4 &&
+               s->t[i + 2].ndigits == 2 && s->t[i + 4].ndigits == 2) {
+        y = a, mo = b, d = c;
+    } else {
+        return 0;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+        return 0;
+    match_init(m, i, i + 5, TX_DATE);
+    set_day(m, y, mo, d);
+    return 1;
+}
+
+static int m_year(const scan_t *s, size_t i, match_t *m)
+{
+    const tok_t *t = &s->t[i];
+    if (t->kind != T_NUM)
+        return 0;
+    if (t->suffix == SUF_S && !(t->flags & (F_CLOCK | F_DECIMAL))) {
+        int dec;
+        if (t->ndigits == 4 && t->num % 10 == 0 && t->num >= 1000 && t->num <= 2990) {
+            dec = t->num / 10;
+        } else if (t->ndigits == 2 && t->num % 10 == 0 && i > 0 && glued(s, i) &&
+                   (is_punct(s, i - 1, '\'') || s->text[s->t[i - 1].start] == '\xE2')) {
+            /* "the '90s" in 2021 is the 1990s, "the '10s" the 2010s */
+            int c = s->py >= 2000 && t->num <= s->py % 100 ? 2000 + t->num : 1900 + t->num;
+            dec = c / 10;
+        } else {
+            return 0;
+        }
+        match_init(m, t->ndigits == 2 ? i - 1 : i, i + 1, TX_DATE);
+        snprintf(m->value, sizeof(m->value), "%03d", dec);
+        take_the(s, m);
+        return 1;
+    }
+    if (!is_year_num(s, i))
+        return 0;
+    match_init(m, i, i + 1, TX_DATE);
+    snprintf(m->value, sizeof(m->value), "%04d", t->num);
+    return 1;
+}
+
+/* "fiscal 2008", "fiscal year 2008", "FY2008" */
+static int m_fiscal(const scan_t *s, size_t i, match_t *m)
+{
+    const tok_t *t = &s->t[i];
+    if (t->kind == T_OTHER && t->end - t->start >= 4 && t->end - t->start <= 6 &&
+        (s->text[t->start] == 'F') && (s->text[t->start + 1] == 'Y')) {
+        const char *p = s->text + t->start + 2;
+        size_t n = t->end - t->start - 2;
+        int y = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (!is_digit((unsigned char)p[k]))
+                return 0;
+            y = y * 10 + (p[k] - '0');
+        }
+        if (n == 2)
+            y += y < 50 ? 2000 : 1900;
+        else if (n != 4)
+            return 0;
+        match_init(m, i, i + 1, TX_DATE);
+        snprintf(m->value, sizeof(m->value), "FY%04d", y);
+        return 1;
+    }
+    if (!is_word(s, i, "fiscal") && !is_word(s, i, "financial"))
+        return 0;
+    size_t j = i + 1;
+    if (is_word(s, j, "year"))
+        j++;
+    if (!is_year_num(s, j))
+        return 0;
+    match_init(m, i, j + 1, TX_DATE);
+    snprintf(m->value, sizeof(m->value), "FY%04d", s->t[j].num);
+    return 1;
+}
+
+/* Day of weekday @p wd near the publication date; @p strict excludes the day itself. */
+static int64_t weekday_day(const scan_t *s, int wd, int dir, int strict)
+{
+    int pw = iso_weekday(s->pz);
+    if (dir > 0) {
+        int delta = (wd - pw + 7) % 7;
+        if (delta == 0 && strict)
+            delta = 7;
+        return s->pz + delta;
+    }
+    int delta = (pw - wd + 7) % 7;
+    if (delta == 0 && strict)
+        delta = 7;
+    return s->pz - delta;
+}
+
+static int m_weekday_core(const scan_t *s, size_t b, size_t i, int rel, match_t *m)
+{
+    if (!has(s, i, LC_WEEKDAY) || !(s->t[i].flags & F_CAP))
+        return 0;
+    int wd = val(s, i, LC_WEEKDAY);
+    size_t j = i + 1;
+    /* "Monday, March 3, 2008": the date decides. */
+    size_t k = j;
+    if (is_punct(s, k, ','))
+        k++;
+    match_t dm;
+    if (m_month(s, k, &dm) && dm.day_m) {
+        dm.b = b;
+        *m = dm;
+        return 1;
+    }
+    if (m_day_month(s, k, &dm) && dm.day_m) {
+        dm.b = b;
+        *m = dm;
+        return 1;
+    }
+    match_init(m, b, j, TX_DATE);
+    if (!s->py) {
+        snprintf(m->value, sizeof(m->value), "XXXX-WXX-%d", wd);
+    } else {
+        int dir, strict = 0;
+        if (rel < 0)
+            dir = -1, strict = 1;
+        else if (rel > 0)
+            dir = 1, strict = 1;
+        else
+            dir = tense_near(s, b, j) == TENSE_FUTURE ? 1 : -1;
+        set_day_z(m, weekday_day(s, wd, dir, strict));
+    }
+    if (has(s, j, LC_POD) && !has(s, j, LC_UNIT)) {
+        m->e = j + 1;
+        m->type = TX_TIME;
+        if (strlen(m->value) < sizeof(m->value) - 4) {
+            strcat(m->value, "T");
+            strcat(m->value, pod_names[val(s, j, LC_POD)]);
+        }
+    }
+    return 1;
+}
+
+static int m_weekday(const scan_t *s, size_t i, match_t *m) { return m_weekday_core(s, i, i, 0, m); }
+
+/* Reads a number expression: "two", "27", "2.5", "twenty-five", "two and a half",
+ * "a few", "several". @returns the token after it (0 = none); *v10 in tenths, -1 vague. */
+static size_t read_number(const scan_t *s, size_t i, int *v10)
+{
+    if (i >= s->n)
+        return 0;
+    const tok_t *t = &s->t[i];
+    size_t j;
+    if (t->kind == T_NUM && t->suffix == SUF_NONE && !(t->flags & F_CLOCK)) {
+        if (t->ndigits > 4)
+            return 0;
+        *v10 = t->num * 10;
+        if (t->flags & F_DECIMAL) {
+            const char *dot = memchr(s->text + t->start, '.', t->end - t->start);
+            if (dot && dot + 1 < s->text + t->end)
+                *v10 += dot[1] - '0';
+        }
+        j = i + 1;
+    } else if (has(s, i, LC_NUMBER)) {
+        int v = val(s, i, LC_NUMBER);
+        j = i + 1;
+        if ((is_word(s, i, "a") || is_word(s, i, "an"))) {
+            if (has(s, j, LC_NUMBER) && val(s, j, LC_NUMBER) < 0) { /* "a few" */
+                *v10 = -1;
+                return j + 1;
+            }
+            if (is_word(s, j, "couple")) {
+                j++;
+                if (is_word(s, j, "of"))
+                    j++;
+                *v10 = 20;
+                return j;
+            }
+        }
+        if (v < 0) {
+            *v10 = -1;
+            return j;
+        }
+        if (v >= 20 && v < 100 && v % 10 == 0 && is_dash(s, j) && glued(s, j) &&
+            has(s, j + 1, LC_NUMBER) && val(s, j + 1, LC_NUMBER) > 0 && val(s, j + 1, LC_NUMBER) < 10) {
+            v += val(s, j + 1, LC_NUMBER);
+            j += 2;
+        }
+        *v10 = v * 10;
+    } else {
+        return 0;
+    }
+    if (is_word(s, j, "and") && (is_word(s, j + 1, "a") || is_word(s, j + 1, "one")) &&
+        is_word(s, j + 2, "half") && *v10 >= 0) {
+        *v10 += 5;
+        j += 3;
+    }
+    return j;
+}
+
+/* Relative to the publication date by @p n units back (n > 0: "two days ago"). */
+static int ago_value(const scan_t *s, int v10, int unit, int dir, match_t *m)
+{
+    if (v10 < 0 || v10 % 10 != 0) {
+        snprintf(m->value, sizeof(m->value), dir < 0 ? "PAST_REF" : "FUTURE_REF");
+        return 1;
+    }
+    int n = v10 / 10 * dir;
+    switch (unit) {
+    case U_D:
+        return anchor_value(s, U_D, n, m);
+    case U_W: return anchor_value(s, U_W, n, m);
+    case U_F: return anchor_value(s, U_W, 2 * n, m);
+    case U_M: return anchor_value(s, U_M, n, m);
+    case U_Q: return anchor_value(s, U_Q, n, m);
+    case U_Y: return anchor_value(s, U_Y, n, m);
+    case U_DE: return anchor_value(s, U_Y, 10 * n, m);
+    case U_CE: return anchor_value(s, U_Y, 100 * n, m);
+    default: return 0;
+    }
+}
+
+/* Previous token (if any) reads as an amount or a frequency: "$5 million a year", "twice a year". */
+static int before_is_rate(const scan_t *s, size_t i)
+{
+    if (i == 0)
+        return 0;
+    const tok_t *p = &s->t[i - 1];
+    if (p->kind == T_NUM || p->kind == T_OTHER)
+        return 1;
+    return is_word(s, i - 1, "twice") || is_word(s, i - 1, "once") || is_word(s, i - 1, "times") ||
+           is_word(s, i - 1, "million") || is_word(s, i - 1, "billion") ||
+           is_word(s, i - 1, "thousand") || is_word(s, i - 1, "dollars") ||
+           is_word(s, i - 1, "euros") || is_word(s, i - 1, "pounds");
+}
+
+static int m_duration(const scan_t *s, size_t i, match_t *m)
+{
+    int v10;
+    size_t j = read_number(s, i, &v10);
+    if (!j)
+        return 0;
+    int adjectival = 0;
+    if (is_dash(s, j) && glued(s, j) && glued(s, j + 1)) {
+        adjectival = 1;
+        j++;
+    }
+    if (!has(s, j, LC_UNIT) || val(s, j, LC_UNIT) == U_HALF || val(s, j, LC_UNIT) == U_NONE)
+        return 0;
+    if (s->t[j].kind != T_WORD)
+        return 0;
+    int unit = val(s, j, LC_UNIT);
+    /* "one second", but "the second quarter" is not ours */
+    size_t e = j + 1;
+    if (!adjectival && v10 >= 0 && is_word(s, e, "and") && is_word(s, e + 1, "a") &&
+        is_word(s, e + 2, "half")) {
+        v10 += 5;
+        e += 3;
+    }
+    if (is_word(s, e, "ago") || is_word(s, e, "earlier") || is_word(s, e, "before")) {
+        if (!is_word(s, e, "ago"))
+            return 0; /* relative to some other event: leave it */
+        match_init(m, i, e + 1, TX_DATE);
+        if (!ago_value(s, v10, unit, -1, m))
+            return 0;
+        return 1;
+    }
+    int is_a = is_word(s, i, "a") || is_word(s, i, "an");
+    if (is_a && v10 == 10 && before_is_rate(s, i)) {
+        match_init(m, i, e, TX_SET);
+        duration_value(m->value, sizeof(m->value), 10, unit);
+        return 1;
+    }
+    if (is_a && (is_word(s, e, "later") || is_word(s, e, "after")))
+        return 0;
+    match_init(m, i, e, TX_DURATION);
+    if (!duration_value(m->value, sizeof(m->value), v10, unit))
+        return 0;
+    return 1;
+}
+
+/* "almost two and a half years", "more than three years" */
+static int m_approx(const scan_t *s, size_t i, match_t *m)
+{
+    size_t j;
+    if (has(s, i, LC_APPROX))
+        j = i + 1;
+    else if ((is_word(s, i, "more") || is_word(s, i, "less") || is_word(s, i, "fewer")) &&
+             is_word(s, i + 1, "than"))
+        j = i + 2;
+    else if ((is_word(s, i, "at") && (is_word(s, i + 1, "least") || is_word(s, i + 1, "most"))) ||
+             (is_word(s, i, "up") && is_word(s, i + 1, "to")))
+        j = i + 2;
+    else
+        return 0;
+    if (!m_duration(s, j, m) || m->type != TX_DURATION)
+        return 0;
+    m->b = i;
+    return 1;
+}
+
+/* "last week", "next month", "this year", "last Thursday", "the past decade",
+ * "the next four years", "last summer", "next March" */
+static int m_relative(const scan_t *s, size_t i, match_t *m)
+{
+    if (!has(s, i, LC_RELATIVE))
+        return 0;
+    int rel = val(s, i, LC_RELATIVE);
+    int the = i > 0 && is_word(s, i - 1, "the");
+    int past = is_word(s, i, "past");
+    size_t j = i + 1;
+    if (has(s, j, LC_WEEKDAY))
+        return m_weekday_core(s, i, j, rel, m);
+    int mo, abbr;
+    size_t k;
+    if (month_at(s, j, &mo, &k, &abbr) && !abbr && !the) {
+        int y;
+        if (!s->py)
+            y = 0;
+        else if (rel < 0)
+            y = mo < s->pm ? s->py : s->py - 1;
+        else if (rel > 0)
+            y = mo > s->pm ? s->py : s->py + 1;
+        else
+            y = s->py;
+        match_init(m, i, k, TX_DATE);
+        if (y)
+            snprintf(m->value, sizeof(m->value), "%04d-%02d", y, mo);
+        else
+            snprintf(m->value, sizeof(m->value), "XXXX-%02d", mo);
+        return 1;
+    }
+    if (has(s, j, LC_SEASON) && !the) {
+        int se = val(s, j, LC_SEASON);
+        match_init(m, i, j + 1, TX_DATE);
+        if (!s->py) {
+            snprintf(m->value, sizeof(m->value), "XXXX-%s", season_names[se]);
+            return 1;
+        }
+        /* Season index of the publication date: SP 3-5, SU 6-8, FA 9-11, WI 12-2. */
+        int cur = s->pm == 12 || s->pm <= 2 ? 4 : (s->pm - 3) / 3 + 1;
+        int y = s->py;
+        if (cur == 4 && s->pm <= 2)
+            y--; /* winter is named by the year it starts in */
+        if (rel < 0 && se >= cur)
+            y--;
+        else if (rel > 0 && se <= cur)
+            y++;
+        snprintf(m->value, sizeof(m->value), "%04d-%s", y, season_names[se]);
+        return 1;
+    }
+    /* "the past two years", "the next few months" */
+    int v10;
+    size_t e = read_number(s, j, &v10);
+    if (e && !is_word(s, j, "a") && has(s, e, LC_UNIT) && rel != 0) {
+        int unit = val(s, e, LC_UNIT);
+        match_init(m, i, e + 1, TX_DURATION);
+        if (!duration_value(m->value, sizeof(m->value), v10, unit))
+            return 0;
+        take_the(s, m);
+        return 1;
+    }
+    if (!has(s, j, LC_UNIT))
+        return 0;
+    int unit = val(s, j, LC_UNIT);
+    if ((the && rel != 0) || past) {
+        /* "the past decade", "the next year": a stretch of time */
+        if (unit == U_WE || unit == U_HALF)
+            return 0;
+        match_init(m, i, j + 1, TX_DURATION);
+        if (!duration_value(m->value, sizeof(m->value), 10, unit))
+            return 0;
+        if (is_word(s, i, "following") || is_word(s, i, "previous"))
+            return 0;
+        take_the(s, m);
+        if (unit == U_Q && rel < 0 && the) {
+            /* "the last quarter": the previous calendar quarter */
+            m->type = TX_DATE;
+            anchor_value(s, U_Q, -1, m);
+        }
+        return 1;
+    }
+    if (is_word(s, i, "following") || is_word(s, i, "upcoming"))
+        return 0;
+    if (unit == U_D || unit == U_H || unit == U_MIN || unit == U_S || unit == U_F)
+        return 0;
+    match_init(m, i, j + 1, TX_DATE);
+    return anchor_value(s, unit, rel, m);
+}
+
+/* "3 p.m.", "18:00 UTC", "2030 GMT", "3pm" */
+static int m_time(const scan_t *s, size_t i, match_t *m)
+{
+    const tok_t *t = &s->t[i];
+    if (t->kind != T_NUM || (t->flags & F_DECIMAL))
+        return 0;
+    int hh, mm;
+    size_t j = i + 1;
+    int ampm = t->suffix == SUF_AM ? 1 : t->suffix == SUF_PM ? 2 : 0;
+    if (t->flags & F_CLOCK) {
+        hh = t->num / 100, mm = t->num % 100;
+    } else if (t->ndigits <= 2 && (t->suffix == SUF_NONE || ampm)) {
+        hh = t->num, mm = 0;
+    } else if (t->ndigits == 4 && t->suffix == SUF_NONE && has(s, j, LC_ZONE)) {
+        hh = t->num / 100, mm = t->num % 100; /* "2030 GMT" */
+    } else {
+        return 0;
+    }
+    if (!ampm && j < s->n) {
+        /* "a.m." / "p.m." / "am" / "pm" */
+        if ((is_word(s, j, "a") || is_word(s, j, "p")) && is_punct(s, j + 1, '.') &&
+            is_word(s, j + 2, "m") && glued(s, j + 1) && glued(s, j + 2)) {
+            ampm = is_word(s, j, "a") ? 1 : 2;
+            j += 3;
+            if (is_punct(s, j, '.') && glued(s, j))
+                j++;
+        } else if (is_word(s, j, "am") || is_word(s, j, "pm")) {
+            ampm = is_word(s, j, "am") ? 1 : 2;
+            j++;
+        }
+    }
+    int zone = 0;
+    if (has(s, j, LC_ZONE) && (s->t[j].flags & F_CAP) && !is_word(s, j, "z")) {
+        zone = val(s, j, LC_ZONE);
+        j++;
+    } else if (is_punct(s, j, '(') && has(s, j + 1, LC_ZONE) && (s->t[j + 1].flags & F_CAP) &&
+               is_punct(s, j + 2, ')')) {
+        zone = val(s, j + 1, LC_ZONE);
+        j += 3;
+    }
+    if (!(t->flags & F_CLOCK) && !ampm && !zone)
+        return 0;
+    if (ampm && (hh < 1 || hh > 12))
+        return 0;
+    if (ampm == 2 && hh < 12)
+        hh += 12;
+    if (ampm == 1 && hh == 12)
+        hh = 0;
+    if (hh > 24 || mm > 59)
+        return 0;
+    match_init(m, i, j, TX_TIME);
+    char day[16];
+    if (s->anchor_y && s->anchor_sent + 1 >= t->sent)
+        snprintf(day, sizeof(day), "%04d-%02d-%02d", s->anchor_y, s->anchor_m, s->anchor_d);
+    else if (s->py)
+        snprintf(day, sizeof(day), "%04d-%02d-%02d", s->py, s->pm, s->pd);
+    else
+        snprintf(day, sizeof(day), "XXXX-XX-XX");
+    snprintf(m->value, sizeof(m->value), "%sT%02d:%02d%s", day, hh, mm, zone == 1 ? "Z" : "");
+    return 1;
+}
+
+/* "the third quarter", "the first half of 2008", "fourth-quarter", "Q3 2021" */
+static int m_quarter(const scan_t *s, size_t i, match_t *m)
+{
+    int n = 0;
+    size_t j = i + 1;
+    const tok_t *t = &s->t[i];
+    int is_half = 0;
+    if (t->kind == T_OTHER && t->end - t->start == 2 &&
+        (s->text[t->start] == 'Q' || s->text[t->start] == 'H') && s->text[t->start + 1] >= '1' &&
+        s->text[t->start + 1] <= '4') {
+        is_half = s->text[t->start] == 'H';
+        n = s->text[t->start + 1] - '0';
+        if (is_half && n > 2)
+            return 0;
+    } else {
+        if (has(s, i, LC_ORDINAL) && val(s, i, LC_ORDINAL) >= 1 && val(s, i, LC_ORDINAL) <= 4)
+            n = val(s, i, LC_ORDINAL);
+        else if (t->kind == T_NUM && t->suffix == SUF_ORD && t->num >= 1 && t->num <= 4)
+            n = t->num;
+        else
+            return 0;
+        if (is_dash(s, j) && glued(s, j))
+            j++;
+        if (is_word(s, j, "fiscal") || is_word(s, j, "financial") || is_word(s, j, "calendar"))
+            return 0;
+        if (!is_word(s, j, "quarter") && !is_word(s, j, "half"))
+            return 0;
+        is_half = is_word(s, j, "half");
+        if (is_half && n > 2)
+            return 0;
+        j++;
+    }
+    size_t e = j;
+    int y = 0;
+    size_t k = j;
+    if (is_word(s, k, "of"))
+        k++;
+    if (is_word(s, k, "fiscal") || is_word(s, k, "financial"))
+        k++;
+    if (is_year_num(s, k)) {
+        y = s->t[k].num;
+        e = k + 1;
+    } else if (is_word(s, k, "this") && is_word(s, k + 1, "year")) {
+        y = s->py;
+        e = k + 2;
+    } else if (is_word(s, k, "last") && is_word(s, k + 1, "year")) {
+        y = s->py ? s->py - 1 : 0;
+        e = k + 2;
+    } else if (is_word(s, k, "next") && is_word(s, k + 1, "year")) {
+        y = s->py ? s->py + 1 : 0;
+        e = k + 2;
+    } else if (is_word(s, k, "the") && is_word(s, k + 1, "year")) {
+        y = s->py;
+        e = k + 2;
+    } else if (s->py) {
+        y = s->py;
+        int cur = is_half ? (s->pm - 1) / 6 + 1 : (s->pm - 1) / 3 + 1;
+        int tense = tense_near(s, i, j);
+        if (tense == TENSE_PAST && n > cur)
+            y--;
+        else if (tense == TENSE_FUTURE && n < cur)
+            y++;
+    }
+    match_init(m, i, e, TX_DATE);
+    if (y)
+        snprintf(m->value, sizeof(m->value), "%04d-%c%d", y, is_half ? 'H' : 'Q', n);
+    else
+        snprintf(m->value, sizeof(m->value), "XXXX-%c%d", is_half ? 'H' : 'Q', n);
+    take_the(s, m);
+    return 1;
+}
+
+/* "summer 2008", "the summer of 2008" */
+static int m_season(const scan_t *s, size_t i, match_t *m)
+{
+    if (!has(s, i, LC_SEASON))
+        return 0;
+    size_t k = i + 1;
+    if (is_word(s, k, "of"))
+        k++;
+    if (!is_year_num(s, k))
+        return 0;
+    match_init(m, i, k + 1, TX_DATE);
+    snprintf(m->value, sizeof(m->value), "%04d-%s", s->t[k].num, season_names[val(s, i, LC_SEASON)]);
+    take_the(s, m);
+    return 1;
+}
+
+/* "annually", "every year", "each month", "per week", "every Monday", "every two years" */
+static int m_set(const scan_t *s, size_t i, match_t *m)
+{
+    if (has(s, i, LC_SET)) {
+        match_init(m, i, i + 1, TX_SET);
+        snprintf(m->value, sizeof(m->value), "%s", s->t[i].lex->set_value);
+        return 1;
+    }
+    if (!has(s, i, LC_QUANT))
+        return 0;
+    size_t j = i + 1;
+    if (has(s, j, LC_WEEKDAY) && val(s, i, LC_QUANT) == QUANT_EVERY) {
+        match_init(m, i, j + 1, TX_SET);
+        snprintf(m->value, sizeof(m->value), "XXXX-WXX-%d", val(s, j, LC_WEEKDAY));
+        return 1;
+    }
+    int v10 = 10;
+    size_t e = read_number(s, j, &v10);
+    if (e && v10 > 0 && has(s, e, LC_UNIT))
+        j = e;
+    else
+        v10 = 10;
+    if (!has(s, j, LC_UNIT) || s->t[j].kind != T_WORD)
+        return 0;
+    match_init(m, i, j + 1, TX_SET);
+    return duration_value(m->value, sizeof(m->value), v10, val(s, j, LC_UNIT));
+}
+
+/* "the 20th century", "the twenty-first century" */
+static int m_century(const scan_t *s, size_t i, match_t *m)
+{
+    int n = 0;
+    size_t j = i + 1;
+    const tok_t *t = &s->t[i];
+    if (t->kind == T_NUM && t->suffix == SUF_ORD && t->num >= 1 && t->num <= 30)
+        n = t->num;
+    else if (has(s, i, LC_ORDINAL) && val(s, i, LC_ORDINAL) > 0)
+        n = val(s, i, LC_ORDINAL);
+    else if (has(s, i, LC_NUMBER) && val(s, i, LC_NUMBER) >= 20 && is_dash(s, j) &&
+             has(s, j + 1, LC_ORDINAL)) {
+        n = val(s, i, LC_NUMBER) + val(s, j + 1, LC_ORDINAL);
+        j += 2;
+    } else {
+        return 0;
+    }
+    if (is_dash(s, j) && glued(s, j))
+        j++;
+    if (!is_word(s, j, "century"))
+        return 0;
+    match_init(m, i, j + 1, TX_DATE);
+    snprintf(m->value, sizeof(m->value), "%02d", n - 1);
+    take_the(s, m);
+    return 1;
+}
+
+typedef int (*matcher_fn)(const scan_t *s, size_t i, match_t *m);
+
+static int m_modifier(const scan_t *s, size_t i, match_t *m);
+
+static const matcher_fn inner_matchers[] = {
+    m_phrase,  m_month,   m_day_month, m_numeric_date, m_year,   m_fiscal, m_weekday,
+    m_relative, m_time,  m_quarter,   m_season,       m_set,    m_century, m_duration,
+    m_approx,
+};
+
+static int try_inner(const scan_t *s, size_t i, match_t *best)
+{
+    int found = 0;
+    match_t m;
+    for (size_t k = 0; k < ARRAY_LEN(inner_matchers); k++) {
+        if (inner_matchers[k](s, i, &m) && (!found || m.e > best->e || (m.e == best->e && m.b < best->b))) {
+            *best = m;
+            found = 1;
+        }
+    }
+    return found;
+}
+
+/* "early 2009", "mid-2011", "late March", "the end of the year", "the beginning of 2008" */
+static int m_modifier(const scan_t *s, size_t i, match_t *m)
+{
+    if (!has(s, i, LC_MODIFIER))
+        return 0;
+    int mod = val(s, i, LC_MODIFIER);
+    size_t j = i + 1;
+    int of_form = 0;
+    if (is_word(s, j, "of")) {
+        /* "the beginning of ..." */
+        if (i == 0 || !is_word(s, i - 1, "the"))
+            return 0;
+        of_form = 1;
+        j++;
+    } else if (is_dash(s, j) && glued(s, j)) {
+        j++;
+    } else if (is_word(s, i, "beginning") || is_word(s, i, "start") || is_word(s, i, "end") ||
+               is_word(s, i, "middle")) {
+        return 0;
+    }
+    match_t in;
+    if (of_form && is_word(s, j, "the") &&
+        (is_word(s, j + 1, "year") || is_word(s, j + 1, "month") || is_word(s, j + 1, "week") ||
+         is_word(s, j + 1, "decade"))) {
+        int unit = val(s, j + 1, LC_UNIT);
+        match_init(&in, j, j + 2, TX_DATE);
+        if (!anchor_value(s, unit, 0, &in))
+            return 0;
+    } else if (!try_inner(s, j, &in) || in.b != j || in.type != TX_DATE || in.value[0] == 'P') {
+        return 0;
+    }
+    *m = in;
+    m->b = of_form ? i - 1 : i;
+    m->range_day = 0;
+    if (mod == MOD_MID && !of_form && strlen(in.value) == 4 && is_digit((unsigned char)in.value[0]))
+        snprintf(m->value, sizeof(m->value), "%s-06-XX", in.value);
+    return 1;
+}
+
+static int try_at(const scan_t *s, size_t i, match_t *best)
+{
+    int found = try_inner(s, i, best);
+    match_t m;
+    if (m_modifier(s, i, &m) && (!found || m.e > best->e)) {
+        *best = m;
+        found = 1;
+    }
+    /* A matcher at the next word may take this "the" ("the past decade"). */
+    if (is_word(s, i, "the") && i + 1 < s->n) {
+        if ((try_inner(s, i + 1, &m) || m_modifier(s, i + 1, &m)) && m.b == i && (!found || m.e > best->e)) {
+            *best = m;
+            found = 1;
+        }
+    }
+    return found;
+}
+
+/* ------------------------------------------------------------------ */
+/* Extraction                                                         */
+/* ------------------------------------------------------------------ */
+
+static int emit(const scan_t *s, json_t *arr, size_t start, size_t end, int type, const char *value)
+{
+    json_t *o = json_object();
+    if (!o)
+        return -1;
+    if (json_object_set_new(o, "text", json_stringn(s->text + start, end - start)) ||
+        json_object_set_new(o, "value", json_string(value)) ||
+        json_object_set_new(o, "type", json_string(type_names[type])) ||
+        json_object_set_new(o, "start", json_integer((json_int_t)start)) ||
+        json_object_set_new(o, "end", json_integer((json_int_t)end)) || json_array_append_new(arr, o)) {
+        json_decref(o);
+        return -1;
+    }
+    return 0;
+}
+
 int bl_dates_extract(const bl_dates_t *dates, const bl_doc_t *doc, json_t *record)
 {
-    return json_object_set_new(record, "dates", json_array());
+    json_t *arr = json_array();
+    if (!arr)
+        return -1;
+    scan_t s;
+    memset(&s, 0, sizeof(s));
+    s.d = dates;
+    s.text = doc->text;
+    s.anchor_sent = -10;
+    if (doc->published.year > 0 && doc->published.month >= 1 && doc->published.month <= 12 &&
+        doc->published.day >= 1 &&
+        doc->published.day <= days_in_month(doc->published.year, doc->published.month)) {
+        s.py = doc->published.year;
+        s.pm = doc->published.month;
+        s.pd = doc->published.day;
+        s.pz = days_from_civil(s.py, s.pm, s.pd);
+    }
+    if (doc->text && doc->len && tokenize(dates, doc->text, doc->len, &s.t, &s.n) != 0) {
+        json_decref(arr);
+        return -1;
+    }
+    int rc = 0;
+    size_t i = 0;
+    while (i < s.n && rc == 0) {
+        const tok_t *t = &s.t[i];
+        /* Only words and numbers start an expression. */
+        match_t m;
+        /* Only numbers and known words start an expression. */
+        if (t->kind == T_PUNCT || (t->kind == T_WORD && !t->lex) || !try_at(&s, i, &m)) {
+            i++;
+            continue;
+        }
+        if (m.value[0]) {
+            rc = emit(&s, arr, s.t[m.b].start, s.t[m.e - 1].end, m.type, m.value);
+            if (m.day_y) {
+                s.anchor_y = m.day_y, s.anchor_m = m.day_m, s.anchor_d = m.day_d;
+                s.anchor_sent = s.t[m.b].sent;
+            }
+            /* "Jan 9-10": the second day is a date of its own. */
+            if (rc == 0 && m.range_day && is_dash(&s, m.e) && is_day_num(&s, m.e + 1) &&
+                s.t[m.e + 1].num > m.day_d) {
+                match_t r;
+                match_init(&r, m.e + 1, m.e + 2, TX_DATE);
+                int y = m.day_y;
+                size_t k = m.e + 2;
+                int yy = take_year(&s, &k);
+                if (yy) {
+                    y = yy;
+                    r.e = k;
+                }
+                if (s.t[m.e + 1].num <= days_in_month(y ? y : 2000, m.day_m)) {
+                    set_day(&r, y, m.day_m, s.t[m.e + 1].num);
+                    rc = emit(&s, arr, s.t[m.e + 1].start, s.t[m.e + 1].end, TX_DATE, r.value);
+                    m.e = m.e + 2;
+                }
+            }
+        }
+        i = m.e;
+    }
+    free(s.t);
+    if (rc != 0 || json_object_set_new(record, "dates", arr) != 0)
+        return -1;
+    return 0;
 }
