@@ -219,7 +219,7 @@ static bl_decode_err_t decode_envelope(bl_article_t *a, const char *buf, size_t 
                                        size_t errstr_size)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (!root) {
         snprintf(errstr, errstr_size, "JSON does not parse: %s at line %d column %d", jerr.text,
                  jerr.line, jerr.column);

@@ -310,7 +310,7 @@ int bl_doc_tokenize(bl_doc_t *doc)
         size_t start = i;
         uint32_t flags = 0;
         if (cp_is_letter(c) || cp_is_digit(c)) {
-            int upper = 0, lower = 0;
+            int upper = 0, lower = 0, possessive = 0; /* letters after ' do not count */
             flags = cp_is_digit(c) ? BL_TOK_NUMBER : BL_TOK_WORD;
             if (cp_is_upper(c))
                 flags |= BL_TOK_CAP;
@@ -319,7 +319,7 @@ int bl_doc_tokenize(bl_doc_t *doc)
                 if (cp_is_letter(c)) {
                     if (cp_is_upper(c))
                         upper++;
-                    else
+                    else if (!possessive)
                         lower++;
                     i += cl;
                     continue;
@@ -334,6 +334,7 @@ int bl_doc_tokenize(bl_doc_t *doc)
                 uint32_t n = i + cl < len ? utf8_next(s + i + cl, &nl) : 0;
                 int prev_digit = i > start && isdigit(s[i - 1]);
                 if ((c == '\'' || c == 0x2019) && cp_is_letter(n) && !prev_digit) {
+                    possessive = 1;
                     i += cl;
                     continue;
                 }
