@@ -72,6 +72,7 @@ struct bl_sources {
     src_slot_t *slots;
     size_t nslots; /* power of two */
     unsigned char first_byte[256];
+    uint8_t first_pair[65536 / 8]; /* bit per (byte, byte) that can open an alias */
 
     src_host_t *hosts;
     size_t nhosts, hosts_cap;
@@ -301,8 +302,8 @@ static int add_alias(bl_sources_t *src, const char *text, uint32_t entry)
     if (!strncmp(text, "The ", 4) && text[4])
         text += 4; /* "The" is optional in the text; matched separately */
     size_t len = strlen(text);
-    if (!len || !is_word_at(text, 0))
-        return 0;
+    if (len < 2 || !is_word_at(text, 0))
+        return 0; /* one-letter names would match everywhere */
     for (size_t i = 0; i < src->naliases; i++)
         if (src->aliases[i].entry == entry && src->aliases[i].len == len &&
             !memcmp(src->aliases[i].text, text, len))
@@ -314,9 +315,13 @@ static int add_alias(bl_sources_t *src, const char *text, uint32_t entry)
     a->len = len;
     a->key = key_hash(text, word_end(text, len, 0));
     a->entry = entry;
-    unsigned char c = (unsigned char)text[0];
-    src->first_byte[c] = 1;
-    src->first_byte[(unsigned char)toupper(c)] = 1;
+    unsigned char c0 = (unsigned char)text[0], c1 = (unsigned char)text[1];
+    src->first_byte[c0] = 1;
+    src->first_byte[(unsigned char)toupper(c0)] = 1;
+    unsigned pair = (unsigned)c0 << 8 | c1;
+    unsigned upper = (unsigned)toupper(c0) << 8 | (unsigned)toupper(c1);
+    src->first_pair[pair >> 3] |= (uint8_t)(1u << (pair & 7));
+    src->first_pair[upper >> 3] |= (uint8_t)(1u << (upper & 7));
     return 0;
 }
 
@@ -1189,6 +1194,9 @@ static int find_signatures(const bl_sources_t *src, const char *text, size_t len
 static int try_alias(const bl_sources_t *src, const char *text, size_t len, size_t ws,
                      size_t *end, src_vec_t *matches)
 {
+    unsigned pair = (unsigned)(unsigned char)text[ws] << 8 | (unsigned char)text[ws + 1];
+    if (!(src->first_pair[pair >> 3] & (1u << (pair & 7))))
+        return 0; /* most words: no alias starts with these two bytes */
     uint64_t h = 1469598103934665603ULL;
     for (size_t i = ws; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
