@@ -26,6 +26,8 @@
 #define CUE_CONNECT   0x0200 /* "of", "de", "von" inside names */
 #define CUE_LOCPREP   0x0400 /* "in", "near": a place follows */
 #define CUE_SAYS      0x0800 /* "said", "says": a person precedes */
+#define CUE_KEEPTITLE 0x1000 /* a title kept in the mention: "President", "Senator" */
+#define CUE_CAMEL     0x2000 /* "iPhone", "MacBook": products more often than people */
 
 typedef struct cue_slot {
     uint64_t key;
@@ -139,6 +141,13 @@ bl_entities_t *bl_entities_new(const char *config_dir, const char *extra_gazette
     static const char *const honorifics[] = {"mr", "mrs", "ms", "dr", "miss", "sir", "dame"};
     static const char *const connectors[] = {"of", "de", "du", "da", "del", "della", "la", "le",
                                              "von", "van", "der", "den", "bin", "al", "y", "&"};
+    static const char *const keep[] = {"president", "vice", "senator", "judge", "justice",
+                                       "presiding", "governor", "mayor", "king", "queen",
+                                       "prince", "princess", "pope", "general", "sir", "lord",
+                                       "lady", "chancellor", "minister", "prime", "secretary",
+                                       "deputy", "chief", "executive", "spokeswoman", "spokesman"};
+    for (size_t i = 0; i < sizeof(keep) / sizeof(*keep); i++)
+        cue_add(e, bl_gazetteer_token_key(keep[i], strlen(keep[i]), NULL), CUE_KEEPTITLE);
     static const char *const locpreps[] = {"in", "near", "outside", "across"};
     static const char *const says[] = {"said", "says", "told", "added", "explained", "stated"};
     for (size_t i = 0; i < sizeof(honorifics) / sizeof(*honorifics); i++)
@@ -234,6 +243,7 @@ typedef struct doc_entity {
 typedef struct mention {
     uint32_t start, end;
     int32_t entity;
+    uint32_t first_tok, last_tok;
 } mention_t;
 
 typedef struct run_ctx {
@@ -260,6 +270,13 @@ static int is_capword(const bl_token_t *t)
 static size_t honorific_start(const run_ctx_t *c, size_t i)
 {
     const bl_token_t *tok = c->doc->tokens;
+    /* Capitalised titles stay in the mention: "President Vladimir Putin". */
+    size_t t = i;
+    while (t >= 1 && c->ti[t - 1].owner < 0 && (c->ti[t - 1].cue & CUE_KEEPTITLE) &&
+           (tok[t - 1].flags & BL_TOK_CAP) && !(tok[t - 1].flags & BL_TOK_HEADLINE))
+        t--;
+    if (t != i)
+        i = t;
     if (i >= 1 && c->ti[i - 1].owner < 0 && (c->ti[i - 1].cue & CUE_HONORIFIC) &&
         is_capword(&tok[i - 1]))
         return i - 1;
@@ -276,6 +293,15 @@ static void add_mention(run_ctx_t *c, size_t first_tok, size_t last_tok, int32_t
     m->start = tok[first_tok].start;
     m->end = c->ti[last_tok].key_end;
     m->entity = ent;
+    m->first_tok = (uint32_t)first_tok;
+    m->last_tok = (uint32_t)last_tok;
+    /* "Airtanker Ltd.", "Apple Inc.": the abbreviation keeps its period. */
+    if (last_tok + 1 < c->doc->ntokens && (c->ti[last_tok].cue & CUE_ORGSUF) &&
+        tok[last_tok].end - tok[last_tok].start <= 4 && tok[last_tok + 1].start == tok[last_tok].end &&
+        c->doc->text[tok[last_tok].end] == '.') {
+        m->end++;
+        c->ti[last_tok + 1].owner = (int32_t)c->nments;
+    }
     for (size_t k = first_tok; k <= last_tok; k++)
         c->ti[k].owner = (int32_t)c->nments;
     c->nments++;
@@ -353,12 +379,16 @@ static int gaz_accept(const run_ctx_t *c, size_t i, const bl_gazetteer_hit_t *hi
                    !(c->ti[i - 1].cue & (CUE_STOP | CUE_DEMONYM)) &&
                    !((tok[i - 1].flags & BL_TOK_SENT) && (c->ti[i - 1].cue & CUE_COMMON));
     int next_cap = last + 1 < c->doc->ntokens && is_capword(&tok[last + 1]) &&
-                   !(c->ti[last + 1].cue & (CUE_STOP | CUE_ORGSUF | CUE_LOCSUF)) &&
-                   c->ti[last].key_end == tok[last].end;
+                   !(c->ti[last + 1].cue & CUE_STOP) && c->ti[last].key_end == tok[last].end;
+    int next_plain = next_cap && !(c->ti[last + 1].cue & (CUE_ORGSUF | CUE_LOCSUF));
+    if (next_cap && strcmp(type, TYPE_PERSON) != 0 &&
+        (c->ti[last + 1].cue & (CUE_ORGSUF | CUE_LOCSUF)) && c->ti[last + 1].owner < 0 &&
+        !(c->ti[last + 1].cue & CUE_STOP))
+        return 0; /* "Shanghai Airlines", "Everett Airport": a longer name */
     if (hit->flags & BL_GAZ_WEAK) {
         /* A bulk place name inside a longer capitalised name is part of it
          * ("Scott Carson", "Mobile Alabama Inc"); after a title it is a surname. */
-        if (prev_cap || next_cap)
+        if (prev_cap || next_plain)
             return 0;
         if (i > 0 && (c->ti[i - 1].cue & CUE_TITLE))
             return 0;
@@ -414,6 +444,13 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
                     break;
                 continue;
             }
+            /* "Michael M. Dunn": an initial and its period. */
+            if (j > i && j + 1 < n && c->doc->text[tok[j].start] == '.' &&
+                tok[j].start == tok[j - 1].end && tok[j - 1].end - tok[j - 1].start == 1 &&
+                is_capword(&tok[j + 1]) && c->ti[j + 1].owner < 0 && !(c->ti[j + 1].cue & CUE_STOP)) {
+                j++;
+                continue;
+            }
             if ((cue & CUE_CONNECT) && j > i && j + 1 < n && is_capword(&tok[j + 1]) &&
                 c->ti[j + 1].owner < 0 && !(c->ti[j + 1].cue & CUE_STOP) &&
                 tok[j].end - tok[j].start <= 4) {
@@ -433,7 +470,7 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
         int org_end = (c->ti[last].cue & CUE_ORGSUF) && last > i;
         while (s <= last) {
             uint32_t cue = c->ti[s].cue;
-            if ((cue & CUE_TITLE) && s < last) {
+            if ((cue & CUE_TITLE) && !org_end) {
                 title = 1;
                 s++;
             } else if ((cue & CUE_DEMONYM) && !org_end) {
@@ -461,8 +498,14 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
         for (size_t k = s; k <= last; k++)
             if ((c->ti[k].cue & CUE_COMMON) && !(c->ti[k].cue & CUE_FIRSTNAME))
                 any_common = 1;
+        int camel = 0;
+        for (size_t k = s; k <= last; k++)
+            if (c->ti[k].cue & CUE_CAMEL)
+                camel = 1;
         if (ntok >= 2 && (lcue & CUE_ORGSUF))
             type = TYPE_ORG;
+        else if (camel)
+            type = NULL;
         else if (ntok >= 2 && (lcue & CUE_LOCSUF))
             type = TYPE_LOC;
         else if (title)
@@ -475,8 +518,6 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
             type = TYPE_PERSON;
         else if (ntok >= 2 && !any_common)
             type = TYPE_PERSON;
-        else if (ntok >= 2)
-            type = TYPE_ORG;
         if (ntok == 1 && !title) {
             const char *guess = NULL;
             if (s > 0 && (c->ti[s - 1].cue & CUE_LOCPREP) && !(tok[s - 1].flags & BL_TOK_CAP))
@@ -607,11 +648,42 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         c.keys[i] = bl_gazetteer_token_key(s, len, &kl);
         ti->key_end = t->start + (uint32_t)kl;
         ti->cue = cue_get(e, c.keys[i]);
+        if ((t->flags & BL_TOK_WORD) && !(t->flags & BL_TOK_ALLCAPS) && len > 2 &&
+            !(s[0] == 'M' && s[1] == 'c'))
+            for (size_t k = 1; k + 1 < len; k++)
+                if (s[k] >= 'a' && s[k] <= 'z' && s[k + 1] >= 'A' && s[k + 1] <= 'Z') {
+                    ti->cue |= CUE_CAMEL;
+                    break;
+                }
+        if (t->flags & BL_TOK_WORD)
+            for (size_t k = 0; k < len; k++)
+                if (s[k] >= '0' && s[k] <= '9') {
+                    ti->cue |= CUE_STOP; /* "A380", "WPA2": models, not names */
+                    break;
+                }
     }
     pass_gazetteer(&c);
     pass_rules(&c, pend, &npend);
     pass_link(&c, pend, npend);
 
+    qsort(c.ments, c.nments, sizeof(*c.ments), cmp_mention);
+    /* "San Francisco, California": the place with its region is a mention
+     * of the place too (the region keeps its own mention). */
+    size_t nbase = c.nments;
+    for (size_t m = 0; m + 1 < nbase; m++) {
+        const mention_t *a = &c.ments[m], *b = &c.ments[m + 1];
+        size_t comma = a->last_tok + 1;
+        if (c.ents[a->entity].type != TYPE_LOC && strcmp(c.ents[a->entity].type, TYPE_LOC) != 0)
+            continue;
+        if (b->first_tok != comma + 1 || a->entity == b->entity ||
+            strcmp(c.ents[b->entity].type, TYPE_LOC) != 0 || doc->text[doc->tokens[comma].start] != ',' ||
+            (doc->tokens[a->last_tok].flags & BL_TOK_HEADLINE))
+            continue;
+        mention_t *x = &c.ments[c.nments++];
+        *x = *a;
+        x->end = b->end;
+        c.ents[a->entity].count++;
+    }
     qsort(c.ments, c.nments, sizeof(*c.ments), cmp_mention);
     size_t nranked = 0;
     for (size_t k = 0; k < c.nents; k++) {
