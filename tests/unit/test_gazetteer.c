@@ -1,0 +1,117 @@
+/* Unit tests for the gazetteer matcher (enrich/gazetteer.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "enrich/gazetteer.h"
+
+/* Token keys of @p text as the extractor computes them. */
+static size_t keys_of(const char *text, uint64_t *keys, size_t max)
+{
+    bl_doc_t d = {0};
+    d.text = (char *)text;
+    d.len = strlen(text);
+    assert_int_equal(bl_doc_tokenize(&d), 0);
+    size_t n = d.ntokens < max ? d.ntokens : max;
+    for (size_t i = 0; i < n; i++)
+        keys[i] = bl_gazetteer_token_key(text + d.tokens[i].start,
+                                         d.tokens[i].end - d.tokens[i].start, NULL);
+    free(d.tokens);
+    return n;
+}
+
+static void test_longest_match_wins(void **state)
+{
+    (void)state;
+    bl_gazetteer_t *g = bl_gazetteer_new();
+    assert_non_null(g);
+    assert_int_equal(bl_gazetteer_add(g, "New York", "New York", "LOCATION", NULL, 0), 0);
+    assert_int_equal(bl_gazetteer_add(g, "New York Times", "The New York Times", "ORGANIZATION",
+                                      "Q9684", 0), 0);
+    uint64_t keys[16];
+    size_t n = keys_of("the New York Times said", keys, 16);
+    bl_gazetteer_hit_t hit;
+    assert_int_equal(bl_gazetteer_match(g, keys, n, 1, &hit), 1);
+    assert_int_equal(hit.ntokens, 3);
+    const bl_gazetteer_entity_t *e = bl_gazetteer_entity(g, hit.entity);
+    assert_string_equal(e->name, "The New York Times");
+    assert_string_equal(e->qid, "Q9684");
+    n = keys_of("in New York today", keys, 16);
+    assert_int_equal(bl_gazetteer_match(g, keys, n, 1, &hit), 1);
+    assert_int_equal(hit.ntokens, 2);
+    assert_string_equal(bl_gazetteer_entity(g, hit.entity)->name, "New York");
+    assert_int_equal(bl_gazetteer_match(g, keys, n, 0, &hit), 0);
+    bl_gazetteer_destroy(g);
+}
+
+static void test_aliases_case_dots_possessive(void **state)
+{
+    (void)state;
+    bl_gazetteer_t *g = bl_gazetteer_new();
+    assert_int_equal(bl_gazetteer_add(g, "United States", "United States", "LOCATION", "Q30", 0), 0);
+    assert_int_equal(bl_gazetteer_add(g, "US", "United States", "LOCATION", "Q30", 0), 0);
+    assert_int_equal(bl_gazetteer_entities(g), 1);
+    assert_int_equal(bl_gazetteer_names(g), 2);
+    uint64_t keys[16];
+    bl_gazetteer_hit_t hit;
+    /* "U.S." reads as "US"; the short upper-case alias demands upper case. */
+    size_t n = keys_of("the U.S. army", keys, 16);
+    assert_int_equal(bl_gazetteer_match(g, keys, n, 1, &hit), 1);
+    assert_true(hit.flags & BL_GAZ_ALLCAPS);
+    /* Possessive "’s" is not part of the key. */
+    size_t key_len = 0;
+    uint64_t k1 = bl_gazetteer_token_key("States\xe2\x80\x99s", 10, &key_len);
+    assert_int_equal(key_len, 6);
+    assert_true(k1 == bl_gazetteer_token_key("states", 6, NULL));
+    bl_gazetteer_destroy(g);
+}
+
+static void test_load_file_and_errors(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_gazetteer_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("# comment\nKyiv\tLOCATION\tQ1899\tKiev\n#!tier weak\nSmalltown\tLOCATION\t\t\n", f);
+    fclose(f);
+    char err[256];
+    bl_gazetteer_t *g = bl_gazetteer_new();
+    assert_int_equal(bl_gazetteer_load_file(g, path, err, sizeof(err)), 0);
+    assert_int_equal(bl_gazetteer_files(g), 1);
+    assert_int_equal(bl_gazetteer_names(g), 3);
+    uint64_t keys[4];
+    bl_gazetteer_hit_t hit;
+    size_t n = keys_of("Kiev", keys, 4);
+    assert_int_equal(bl_gazetteer_match(g, keys, n, 0, &hit), 1);
+    assert_string_equal(bl_gazetteer_entity(g, hit.entity)->name, "Kyiv");
+    assert_false(hit.flags & BL_GAZ_WEAK);
+    n = keys_of("Smalltown", keys, 4);
+    assert_int_equal(bl_gazetteer_match(g, keys, n, 0, &hit), 1);
+    assert_true(hit.flags & BL_GAZ_WEAK);
+    assert_null(bl_gazetteer_entity(g, hit.entity)->qid);
+    bl_gazetteer_destroy(g);
+    unlink(path);
+    g = bl_gazetteer_new();
+    assert_int_equal(bl_gazetteer_load_file(g, "/nonexistent/x.tsv", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "/nonexistent/x.tsv"));
+    bl_gazetteer_destroy(g);
+    bl_gazetteer_destroy(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_longest_match_wins),
+        cmocka_unit_test(test_aliases_case_dots_possessive),
+        cmocka_unit_test(test_load_file_and_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
