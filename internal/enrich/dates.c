@@ -717,8 +717,16 @@ static int tok_tense(const scan_t *s, size_t k)
         return t->lex->val[LC_TENSE];
     size_t n = t->end - t->start;
     const char *w = s->text + t->start;
-    if (n >= 5 && !(t->flags & F_CAP) && w[n - 2] == 'e' && w[n - 1] == 'd')
+    /* "to be held", "is set to begin": what is planned lies ahead */
+    if (is_word(s, k, "be") && k > 0 && is_word(s, k - 1, "to"))
+        return TENSE_FUTURE;
+    if (is_word(s, k, "set") && is_word(s, k + 1, "to"))
+        return TENSE_FUTURE;
+    if (n >= 5 && !(t->flags & F_CAP) && w[n - 2] == 'e' && w[n - 1] == 'd') {
+        if (k > 0 && (is_word(s, k - 1, "be") || is_word(s, k - 1, "been")))
+            return TENSE_NONE; /* a passive participle: the auxiliary decides */
         return TENSE_PAST;
+    }
     return TENSE_NONE;
 }
 
@@ -822,9 +830,12 @@ static int resolve_year(const scan_t *s, int mo, int d, int tense)
             dist = first - s->pz;
         else
             dist = 0;
-        if (tense == TENSE_PAST && dist > 0)
+        /* Tense rules at month level, as HeidelTime: a past "October 12" may
+         * still lie later in the publication month. */
+        int month_cmp = (y * 12 + mo) - (s->py * 12 + s->pm);
+        if (tense == TENSE_PAST && month_cmp > 0)
             continue;
-        if (tense == TENSE_FUTURE && dist < 0)
+        if (tense == TENSE_FUTURE && month_cmp < 0)
             continue;
         int64_t a = dist < 0 ? -dist : dist;
         if (a < best_dist) {
@@ -935,8 +946,8 @@ static int m_phrase(const scan_t *s, size_t i, match_t *m)
             best_e = j + 1;
         }
     }
-    if (!best)
-        return 0;
+    if (!best || (is_dash(s, best_e) && glued(s, best_e)))
+        return 0; /* "the now-cancelled deal", "the soon-to-open terminal" */
     match_init(m, i, best_e, best->type);
     if (best->kind == PK_NONE) {
         m->value[0] = '\0'; /* consumes the words, reports nothing */
@@ -1035,8 +1046,9 @@ static int m_month(const scan_t *s, size_t i, match_t *m)
     if (j < s->n && s->t[j].kind == T_WORD && (s->t[j].flags & F_CAP) && !cue)
         return 0; /* "April Smith" */
     match_init(m, i, j, TX_DATE);
+    /* A bare month with no tense cue is in the publication year (HeidelTime). */
     int tense = tense_near(s, i, j);
-    y = resolve_year(s, mo, 0, tense);
+    y = tense == TENSE_NONE || tense == TENSE_PRESENT ? s->py : resolve_year(s, mo, 0, tense);
     if (y)
         snprintf(m->value, sizeof(m->value), "%04d-%02d", y, mo);
     else
@@ -1341,9 +1353,7 @@ static int m_duration(const scan_t *s, size_t i, match_t *m)
         v10 += 5;
         e += 3;
     }
-    if (is_word(s, e, "ago") || is_word(s, e, "earlier") || is_word(s, e, "before")) {
-        if (!is_word(s, e, "ago"))
-            return 0; /* relative to some other event: leave it */
+    if (is_word(s, e, "ago")) {
         match_init(m, i, e + 1, TX_DATE);
         if (!ago_value(s, v10, unit, -1, m))
             return 0;
@@ -1355,8 +1365,8 @@ static int m_duration(const scan_t *s, size_t i, match_t *m)
         duration_value(m->value, sizeof(m->value), 10, unit);
         return 1;
     }
-    if (is_a && (is_word(s, e, "later") || is_word(s, e, "after")))
-        return 0;
+    if (is_a && unit == U_S)
+        return 0; /* "a second aircraft" */
     match_init(m, i, e, TX_DURATION);
     if (!duration_value(m->value, sizeof(m->value), v10, unit))
         return 0;
@@ -1447,6 +1457,15 @@ static int m_relative(const scan_t *s, size_t i, match_t *m)
     if (!has(s, j, LC_UNIT))
         return 0;
     int unit = val(s, j, LC_UNIT);
+    const tok_t *ut = &s->t[j];
+    if (rel != 0 && s->text[ut->end - 1] == 's' && unit != U_CE) {
+        /* "the past weeks", "in recent months": an unspecified stretch */
+        match_init(m, i, j + 1, TX_DURATION);
+        if (!duration_value(m->value, sizeof(m->value), -1, unit))
+            return 0;
+        take_the(s, m);
+        return 1;
+    }
     if ((the && rel != 0) || past) {
         /* "the past decade", "the next year": a stretch of time */
         if (unit == U_WE || unit == U_HALF)
@@ -1507,10 +1526,17 @@ static int m_time(const scan_t *s, size_t i, match_t *m)
     if (has(s, j, LC_ZONE) && (s->t[j].flags & F_CAP) && !is_word(s, j, "z")) {
         zone = val(s, j, LC_ZONE);
         j++;
-    } else if (is_punct(s, j, '(') && has(s, j + 1, LC_ZONE) && (s->t[j + 1].flags & F_CAP) &&
-               is_punct(s, j + 2, ')')) {
-        zone = val(s, j + 1, LC_ZONE);
-        j += 3;
+    } else if (is_punct(s, j, '(') && has(s, j + 1, LC_ZONE) && (s->t[j + 1].flags & F_CAP)) {
+        /* "(GMT)", "(GMT +8)": the offset is kept in the extent only */
+        size_t k = j + 2;
+        if ((is_punct(s, k, '+') || is_dash(s, k)) && is_plain_num(s, k + 1))
+            k += 2;
+        if (is_punct(s, k, ')')) {
+            zone = val(s, j + 1, LC_ZONE);
+            if (k != j + 2)
+                zone = 2;
+            j = k + 1;
+        }
     }
     if (!(t->flags & F_CLOCK) && !ampm && !zone)
         return 0;
@@ -1735,7 +1761,7 @@ static int m_modifier(const scan_t *s, size_t i, match_t *m)
     m->b = of_form ? i - 1 : i;
     m->range_day = 0;
     if (mod == MOD_MID && !of_form && strlen(in.value) == 4 && is_digit((unsigned char)in.value[0]))
-        snprintf(m->value, sizeof(m->value), "%s-06-XX", in.value);
+        snprintf(m->value, sizeof(m->value), "%.4s-06-XX", in.value);
     return 1;
 }
 
