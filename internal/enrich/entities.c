@@ -36,50 +36,68 @@ typedef struct cue_slot {
 
 struct bl_entities {
     bl_gazetteer_t *gaz;
-    cue_slot_t *cues;
+    cue_slot_t *cues; /* cue words (small: stays in cache) */
     size_t cues_cap, ncues;
+    cue_slot_t *common; /* the common-word list, read for capitalised tokens only */
+    size_t common_cap, ncommon;
     char info[128];
 };
 
+static int table_add(cue_slot_t **tab, size_t *cap, size_t *count, uint64_t key, uint32_t bits);
+
 static int cue_add(bl_entities_t *e, uint64_t key, uint32_t bits)
 {
-    size_t j = key & (e->cues_cap - 1);
-    while (e->cues[j].key && e->cues[j].key != key)
-        j = (j + 1) & (e->cues_cap - 1);
-    if (!e->cues[j].key) {
-        e->cues[j].key = key;
-        if (++e->ncues * 2 > e->cues_cap) {
-            size_t ncap = e->cues_cap * 2;
-            cue_slot_t *nc = calloc(ncap, sizeof(*nc));
-            if (!nc)
-                return -1;
-            for (size_t i = 0; i < e->cues_cap; i++) {
-                if (!e->cues[i].key)
-                    continue;
-                size_t k = e->cues[i].key & (ncap - 1);
-                while (nc[k].key)
-                    k = (k + 1) & (ncap - 1);
-                nc[k] = e->cues[i];
-            }
-            free(e->cues);
-            e->cues = nc;
-            e->cues_cap = ncap;
-            return cue_add(e, key, bits);
-        }
+    if (bits == CUE_COMMON)
+        return table_add(&e->common, &e->common_cap, &e->ncommon, key, bits);
+    return table_add(&e->cues, &e->cues_cap, &e->ncues, key, bits);
+}
+
+static uint32_t table_get(const cue_slot_t *tab, size_t cap, uint64_t key)
+{
+    size_t j = key & (cap - 1);
+    while (tab[j].key) {
+        if (tab[j].key == key)
+            return tab[j].bits;
+        j = (j + 1) & (cap - 1);
     }
-    e->cues[j].bits |= bits;
     return 0;
 }
 
-static uint32_t cue_get(const bl_entities_t *e, uint64_t key)
+static int table_add(cue_slot_t **tab, size_t *cap, size_t *count, uint64_t key, uint32_t bits)
 {
-    size_t j = key & (e->cues_cap - 1);
-    while (e->cues[j].key) {
-        if (e->cues[j].key == key)
-            return e->cues[j].bits;
-        j = (j + 1) & (e->cues_cap - 1);
+    size_t j = key & (*cap - 1);
+    while ((*tab)[j].key && (*tab)[j].key != key)
+        j = (j + 1) & (*cap - 1);
+    (*tab)[j].bits |= bits;
+    if (!(*tab)[j].key) {
+        (*tab)[j].key = key;
+        if (++*count * 2 > *cap) {
+            size_t ncap = *cap * 2;
+            cue_slot_t *nc = calloc(ncap, sizeof(*nc));
+            if (!nc)
+                return -1;
+            for (size_t i = 0; i < *cap; i++) {
+                if (!(*tab)[i].key)
+                    continue;
+                size_t k = (*tab)[i].key & (ncap - 1);
+                while (nc[k].key)
+                    k = (k + 1) & (ncap - 1);
+                nc[k] = (*tab)[i];
+            }
+            free(*tab);
+            *tab = nc;
+            *cap = ncap;
+        }
     }
     return 0;
+}
+
+static uint32_t cue_get(const bl_entities_t *e, uint64_t key, int capitalised)
+{
+    uint32_t bits = table_get(e->cues, e->cues_cap, key);
+    if (capitalised)
+        bits |= table_get(e->common, e->common_cap, key);
+    return bits;
 }
 
 static int cue_load(bl_entities_t *e, const char *dir, const char *file, uint32_t bits,
@@ -119,10 +137,12 @@ bl_entities_t *bl_entities_new(const char *config_dir, const char *extra_gazette
     bl_entities_t *e = calloc(1, sizeof(*e));
     if (!e)
         return NULL;
-    e->cues_cap = 1 << 17;
+    e->cues_cap = 1 << 12;
     e->cues = calloc(e->cues_cap, sizeof(*e->cues));
+    e->common_cap = 1 << 17;
+    e->common = calloc(e->common_cap, sizeof(*e->common));
     e->gaz = bl_gazetteer_new();
-    if (!e->cues || !e->gaz) {
+    if (!e->cues || !e->common || !e->gaz) {
         snprintf(errstr, errstr_size, "entities: out of memory");
         goto fail;
     }
@@ -212,6 +232,7 @@ void bl_entities_destroy(bl_entities_t *e)
         return;
     bl_gazetteer_destroy(e->gaz);
     free(e->cues);
+    free(e->common);
     free(e);
 }
 
@@ -408,6 +429,15 @@ static void pass_gazetteer(run_ctx_t *c)
     for (size_t i = 0; i < n; i++) {
         if (c->ti[i].owner >= 0 || !(tok[i].flags & (BL_TOK_WORD | BL_TOK_NUMBER)))
             continue;
+        /* Names start capitalised, with a digit, or lower case with a capital
+         * inside ("eBay", "al-Qaeda"): skip the plain lower-case words. */
+        if (!(tok[i].flags & (BL_TOK_CAP | BL_TOK_NUMBER))) {
+            int inner_cap = 0;
+            for (uint32_t k = tok[i].start; k < tok[i].end && !inner_cap; k++)
+                inner_cap = c->doc->text[k] >= 'A' && c->doc->text[k] <= 'Z';
+            if (!inner_cap)
+                continue;
+        }
         bl_gazetteer_hit_t hit;
         if (!bl_gazetteer_match(c->e->gaz, c->keys, n, i, &hit) || !gaz_accept(c, i, &hit))
             continue;
@@ -647,7 +677,7 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         }
         c.keys[i] = bl_gazetteer_token_key(s, len, &kl);
         ti->key_end = t->start + (uint32_t)kl;
-        ti->cue = cue_get(e, c.keys[i]);
+        ti->cue = cue_get(e, c.keys[i], (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS)) != 0);
         if ((t->flags & BL_TOK_WORD) && !(t->flags & BL_TOK_ALLCAPS) && len > 2 &&
             !(s[0] == 'M' && s[1] == 'c'))
             for (size_t k = 1; k + 1 < len; k++)
