@@ -26,6 +26,12 @@ to PER/ORG/LOC, other types are not scored. A predicted mention whose key is
 not gold for its type but equals a gold PRO/FIN/MIX/UNK mention or a prenam
 mention is ignored (neither right nor wrong). Micro-averaged over documents.
 
+Scope: MEANTIME annotates only the headline and the first sentences of each
+article (in meantime-dev every gold mention lies in the headline or the first
+four body paragraphs, one sentence each). "--scope meantime=4" scores only
+predictions that start in the headline or the first 4 body paragraphs of the
+raw input; predictions further down are neither right nor wrong.
+
 Dates: exact byte-span match (extent) and exact span + TimeML value (value),
 micro over mentions. Published: record published.date == gold "published".
 
@@ -44,6 +50,7 @@ TYPE_MAP = {"PERSON": "PER", "ORGANIZATION": "ORG", "LOCATION": "LOC",
 SCORED = ("PER", "ORG", "LOC")
 IGNORED_GOLD = ("PRO", "FIN", "MIX", "UNK")
 HEADER_LEN = 17  # b" date YYYY-MM-DD "
+DETAILS = False  # --details: print each document's misses and spurious predictions
 
 
 def die(msg):
@@ -120,7 +127,20 @@ def load_schema_validator(path):
     return cls(schema)
 
 
-def score_set(name, txt_dir, gold_dir, records_path, validator, problems):
+def scope_limit(raw, paragraphs):
+    """@returns the raw byte offset where the scored part ends."""
+    if paragraphs is None:
+        return len(raw)
+    pos = 0
+    for i, para in enumerate(raw.split(b"\n\n")):
+        pos += len(para)
+        if i == paragraphs:  # index 0 is the header + headline line
+            return pos
+        pos += 2
+    return len(raw)
+
+
+def score_set(name, txt_dir, gold_dir, records_path, validator, problems, scope=None):
     """@returns a dict of metric name -> value, and prints the tables."""
     names = sorted(f[:-4] for f in os.listdir(txt_dir)
                    if f.endswith(".txt") and os.path.exists(os.path.join(gold_dir, f[:-4] + ".gold.json")))
@@ -159,6 +179,7 @@ def score_set(name, txt_dir, gold_dir, records_path, validator, problems):
             continue
         tb = text.encode("utf-8")
         omap = OffsetMap(raw, tb)
+        limit = scope_limit(raw, scope)
 
         def raw_span(start, end, surface):
             nonlocal span_errors, unmapped
@@ -190,14 +211,16 @@ def score_set(name, txt_dir, gold_dir, records_path, validator, problems):
         for e in rec.get("entities") or []:
             t = TYPE_MAP.get(e.get("type"))
             for m in e.get("mentions") or []:
-                raw_span(m.get("start"), m.get("end"), m.get("text"))
-                if t:
+                rs = raw_span(m.get("start"), m.get("end"), m.get("text"))
+                if t and (rs is None or rs[0] < limit):
                     pred_keys[t].add(norm(m.get("text", "")))
         for t in SCORED:
             g, p = gold_keys[t], pred_keys[t]
             tp = len(g & p)
-            fp = len({k for k in p - g if k not in ignore})
-            ent[t].add(tp, fp, len(g - p))
+            fps = sorted(k for k in p - g if k not in ignore)
+            ent[t].add(tp, len(fps), len(g - p))
+            if DETAILS and (fps or g - p):
+                print(f"  {doc} {t}: missed {sorted(g - p)} spurious {fps}")
 
         # Dates: exact spans, exact values.
         gold_ext, gold_val = set(), set()
@@ -210,9 +233,16 @@ def score_set(name, txt_dir, gold_dir, records_path, validator, problems):
         pred_ext, pred_val = set(), set()
         for d in rec.get("dates") or []:
             rs = raw_span(d.get("start"), d.get("end"), d.get("text"))
+            if rs is not None and rs[0] >= limit:
+                continue
             key = rs if rs else ("unmapped", d.get("start"), d.get("end"))
             pred_ext.add(key)
             pred_val.add(key + (d.get("value"),))
+        if DETAILS and (gold_val ^ pred_val):
+            def show(vals):
+                return sorted((raw[v[0]:v[1]].decode("utf-8", "replace") if isinstance(v[0], int) else "?", v[-1])
+                              for v in vals)
+            print(f"  {doc} dates: missed {show(gold_val - pred_val)} spurious {show(pred_val - gold_val)}")
         ext.add(len(gold_ext & pred_ext), len(pred_ext - gold_ext), len(gold_ext - pred_ext))
         val.add(len(gold_val & pred_val), len(pred_val - gold_val), len(gold_val - pred_val))
 
@@ -227,7 +257,8 @@ def score_set(name, txt_dir, gold_dir, records_path, validator, problems):
             pub_ok += (rec.get("published") or {}).get("date") == gold["published"]
 
     metrics = {}
-    print(f"\n== {name}: {len(names)} documents ({records_path})")
+    scope_note = f", scored: headline + first {scope} paragraphs" if scope is not None else ""
+    print(f"\n== {name}: {len(names)} documents ({records_path}{scope_note})")
     print(f"{'entities':<10} {'P':>6} {'R':>6} {'F1':>6} {'tp':>5} {'fp':>5} {'fn':>5}")
     overall = Counts()
     for t in SCORED:
@@ -262,7 +293,13 @@ def main():
                     metavar=("NAME", "TXT_DIR", "GOLD_DIR", "RECORDS"))
     ap.add_argument("--schema", help="JSON Schema every record must satisfy")
     ap.add_argument("--floors", help="floors.json")
+    ap.add_argument("--scope", action="append", default=[], metavar="NAME=N",
+                    help="score only the headline and first N body paragraphs of set NAME")
+    ap.add_argument("--details", action="store_true",
+                    help="print each document's missed and spurious keys")
     args = ap.parse_args()
+    global DETAILS
+    DETAILS = args.details
 
     validator = load_schema_validator(args.schema) if args.schema else None
     if not args.schema:
@@ -275,8 +312,15 @@ def main():
     passed = failed = 0
     problems = []
     results = {}
+    scopes = {}
+    for sc in args.scope:
+        key, _, n = sc.partition("=")
+        if not n.isdigit():
+            die(f"--scope {sc}: want NAME=N")
+        scopes[key] = int(n)
     for name, txt_dir, gold_dir, records in args.set:
-        results[name] = score_set(name, txt_dir, gold_dir, records, validator, problems)
+        results[name] = score_set(name, txt_dir, gold_dir, records, validator, problems,
+                                  scopes.get(name))
 
     print("\n== checks")
     for name, metrics in results.items():

@@ -66,6 +66,7 @@ done
 run_set meantime "$meantime" "$meantime"
 run_set samples "$samples" "$gold_samples"
 
-python3 "$here/score.py" "${schema_args[@]}" --floors "$here/floors.json" \
+# MEANTIME gold covers the headline and the first four sentences only.
+python3 "$here/score.py" "${schema_args[@]}" --floors "$here/floors.json" --scope meantime=4 \
     --set meantime "$meantime" "$meantime" "$work/meantime.jsonl" \
     --set samples "$samples" "$gold_samples" "$work/samples.jsonl"
