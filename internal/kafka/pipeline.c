@@ -240,6 +240,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         for (int i = 0; i < parts->cnt; i++) {
             abandoned += bl_offsets_inflight(p->offsets, parts->elems[i].partition);
             bl_offsets_reset(p->offsets, parts->elems[i].partition);
+            /* Its lag is the next owner's to report now. */
+            bl_metrics_lag_remove(p->cfg->input_topic, parts->elems[i].partition);
         }
         if (cooperative) {
             rd_kafka_error_t *error = rd_kafka_incremental_unassign(rk, parts);
