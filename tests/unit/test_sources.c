@@ -315,13 +315,47 @@ static void test_samples(void **state)
     }
 }
 
+/* Through the real decoder and doc builder (the tokenised path): the same
+ * results as the hand-built doc (the scanning path). */
+static void test_tokenised_doc_agrees(void **state)
+{
+    const char *raw = " date 2022-01-01 LONDON (Reuters) - Talks\n\nKYIV, Ukraine \xe2\x80\x94 The "
+                      "Washington Post had reported it, he told Sky News.\n\nBBC shares rose.\n\n"
+                      "REUTERS, AGENCE FRANCE-PRESSE";
+    bl_article_t a;
+    bl_article_meta_t meta;
+    memset(&meta, 0, sizeof(meta));
+    char err[256];
+    assert_int_equal(bl_article_decode(&a, raw, strlen(raw), &meta, 1 << 20, err, sizeof(err)),
+                     BL_DECODE_OK);
+    bl_doc_t doc;
+    memset(&doc, 0, sizeof(doc));
+    assert_int_equal(bl_doc_build(&doc, &a, NULL), 0);
+    assert_true(doc.ntokens > 0);
+    json_t *rec = json_object();
+    assert_int_equal(bl_sources_extract(sources, &a, &doc, rec), 0);
+    json_t *scanned = extract(doc.text);
+    const json_t *tok = json_object_get(rec, "source");
+    for (const char **k = (const char *[]){"agencies", "datelines", "cited", NULL}; *k; k++)
+        assert_true(json_equal(json_object_get(tok, *k), json_object_get(scanned, *k)));
+    expect(tok, "agencies", doc.text, "Reuters", "Reuters", "Reuters", "REUTERS", "AFP",
+           "AGENCE FRANCE-PRESSE", NULL);
+    expect(tok, "datelines", doc.text, "London", "LONDON", "Kyiv", "KYIV", NULL);
+    expect(tok, "cited", doc.text, "The Washington Post", "The Washington Post", "Sky News",
+           "Sky News", NULL);
+    json_decref(scanned);
+    json_decref(rec);
+    bl_doc_clear(&doc);
+    bl_article_clear(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_agency_credit_lines), cmocka_unit_test(test_datelines),
         cmocka_unit_test(test_cited_outlets),       cmocka_unit_test(test_publisher),
         cmocka_unit_test(test_publisher_map_file),  cmocka_unit_test(test_bad_config),
-        cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_samples),             cmocka_unit_test(test_tokenised_doc_agrees),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
