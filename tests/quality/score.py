@@ -325,17 +325,22 @@ def main():
     print("\n== checks")
     for name, metrics in results.items():
         # Always-on checks: every span exact, every record valid.
-        for key in ("span_errors", "unmapped_spans", "schema_invalid"):
+        for key in ("span_errors", "unmapped_spans") + (("schema_invalid",) if validator else ()):
             ok = metrics[key] == 0
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'ok  ' if ok else 'FAIL'} {name} {key} = {metrics[key]} (must be 0)")
         for key, floor in sorted((floors.get(name) or {}).items()):
+            if key.startswith("_"):
+                continue
             if key not in metrics:
                 problems.append(f"floors.json: unknown metric {name}.{key}")
                 continue
             ok = metrics[key] >= floor
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'ok  ' if ok else 'FAIL'} {name} {key} = {metrics[key]:.3f} (floor {floor:.3f})")
+    for name in floors:
+        if not name.startswith("_") and name not in results:
+            problems.append(f"floors.json: set {name} was not scored")
     for p in problems:
         print("FAIL " + p)
     failed += len(problems)
