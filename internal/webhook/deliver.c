@@ -839,9 +839,12 @@ static void *endpoint_thread(void *arg)
             if (ep->held >= ep->conf->max_pending)
                 set_paused(ep, 1);
         }
+        /* responses first: the slots they free are refilled right away */
+        read_responses(ep);
+        if (ep->disabled)
+            break;
         int64_t now = now_ms();
         int64_t next_due = start_requests(ep, now, 0);
-        read_responses(ep);
         if (ep->dlq_rk)
             rd_kafka_poll(ep->dlq_rk, 0);
         store_offsets(ep);
