@@ -38,7 +38,8 @@ enum lex_class {
     LC_MONTH_OK,
     LC_APPROX,
     LC_CUE,
-    LC_PHRASE, /* first word of a phrases.tsv entry (set by the loader) */
+    LC_PHRASE,      /* first word of a phrases.tsv entry (set by the loader) */
+    LC_PHRASE_PART, /* a later word of one */
     LC_COUNT
 };
 
@@ -83,30 +84,43 @@ typedef struct phrase {
     char text[24]; /* PK_LITERAL: the value; PK_ANCHOR: suffix */
 } phrase_t;
 
+#define LEX_MAX_ENTRIES 2048
+#define LEX_SLOTS 8192 /* power of two, at most a quarter full */
+
 struct bl_dates {
-    lex_entry_t *lex;
-    size_t lex_cap; /* power of two */
+    lex_entry_t *lex; /* LEX_MAX_ENTRIES entries, lex_count used */
+    size_t lex_count;
+    /* Open addressing index into lex, small enough to stay in L1:
+     * 0 = free, else (hash >> 16) << 16 | (entry index + 1). */
+    uint32_t *lex_slots;
+    uint32_t first_letters[LEX_WORD_MAX]; /* [length]: bit (c - 'a') set if a word starts with c */
     phrase_t *phrases;
     size_t phrase_cap; /* power of two */
     int phrase_max_tokens;
 };
 
-static uint32_t hash_lower(const char *s, size_t n)
+/* ASCII-only folding: every lexicon word is ASCII, and it keeps the scan free of locale calls. */
+static inline unsigned char lower_ascii(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+static inline uint32_t hash_lower(const char *s, size_t n)
 {
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < n; i++) {
-        h ^= (uint8_t)tolower((unsigned char)s[i]);
+        h ^= lower_ascii((unsigned char)s[i]);
         h *= 16777619u;
     }
     return h;
 }
 
-static int eq_lower(const char *lower, size_t lower_len, const char *s, size_t n)
+static inline int eq_lower(const char *lower, size_t lower_len, const char *s, size_t n)
 {
     if (lower_len != n)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (lower[i] != (char)tolower((unsigned char)s[i]))
+        if ((unsigned char)lower[i] != lower_ascii((unsigned char)s[i]))
             return 0;
     return 1;
 }
@@ -115,30 +129,44 @@ static const lex_entry_t *lex_find(const bl_dates_t *d, const char *s, size_t n)
 {
     if (n == 0 || n >= LEX_WORD_MAX)
         return NULL;
-    size_t mask = d->lex_cap - 1;
-    for (size_t i = hash_lower(s, n) & mask;; i = (i + 1) & mask) {
-        const lex_entry_t *e = &d->lex[i];
-        if (!e->word[0])
+    uint32_t h = hash_lower(s, n);
+    for (size_t i = h & (LEX_SLOTS - 1);; i = (i + 1) & (LEX_SLOTS - 1)) {
+        uint32_t slot = d->lex_slots[i];
+        if (!slot)
             return NULL;
-        if (eq_lower(e->word, e->len, s, n))
-            return e;
+        if ((slot >> 16) == (h >> 16)) {
+            const lex_entry_t *e = &d->lex[(slot & 0xFFFF) - 1];
+            if (eq_lower(e->word, e->len, s, n))
+                return e;
+        }
     }
 }
 
+/* @returns the entry for @p word, added if new; NULL when the lexicon is full. */
 static lex_entry_t *lex_get(bl_dates_t *d, const char *word)
 {
     size_t n = strlen(word);
-    size_t mask = d->lex_cap - 1;
-    for (size_t i = hash_lower(word, n) & mask;; i = (i + 1) & mask) {
-        lex_entry_t *e = &d->lex[i];
-        if (!e->word[0]) {
+    uint32_t h = hash_lower(word, n);
+    for (size_t i = h & (LEX_SLOTS - 1);; i = (i + 1) & (LEX_SLOTS - 1)) {
+        uint32_t slot = d->lex_slots[i];
+        if (!slot) {
+            if (d->lex_count == LEX_MAX_ENTRIES)
+                return NULL;
+            lex_entry_t *e = &d->lex[d->lex_count++];
             for (size_t k = 0; k < n; k++)
-                e->word[k] = (char)tolower((unsigned char)word[k]);
+                e->word[k] = (char)lower_ascii((unsigned char)word[k]);
             e->len = (uint8_t)n;
+            d->lex_slots[i] = (h >> 16) << 16 | (uint32_t)d->lex_count;
+            unsigned char c0 = (unsigned char)e->word[0];
+            if (c0 >= 'a' && c0 <= 'z')
+                d->first_letters[n] |= 1u << (c0 - 'a');
             return e;
         }
-        if (eq_lower(e->word, e->len, word, n))
-            return e;
+        if ((slot >> 16) == (h >> 16)) {
+            lex_entry_t *e = &d->lex[(slot & 0xFFFF) - 1];
+            if (eq_lower(e->word, e->len, word, n))
+                return e;
+        }
     }
 }
 
@@ -193,6 +221,10 @@ static int load_lexicon_line(bl_dates_t *d, char **f, char *err, size_t errn)
         return -1;
     }
     lex_entry_t *e = lex_get(d, f[0]);
+    if (!e) {
+        snprintf(err, errn, "more than %d words", LEX_MAX_ENTRIES);
+        return -1;
+    }
     int v = 0;
     switch (cls) {
     case LC_UNIT: v = lookup_name(unit_names, NAMES_COUNT(unit_names), f[2]); break;
@@ -246,7 +278,7 @@ static int load_phrase_line(bl_dates_t *d, char **f, char *err, size_t errn)
     phrase_t p;
     memset(&p, 0, sizeof(p));
     for (size_t k = 0; k < n; k++)
-        p.key[k] = (char)tolower((unsigned char)f[0][k]);
+        p.key[k] = (char)lower_ascii((unsigned char)f[0][k]);
     p.type = (uint8_t)type;
     const char *t = f[2];
     if (strcmp(t, "-") == 0) {
@@ -303,7 +335,33 @@ static int load_phrase_line(bl_dates_t *d, char **f, char *err, size_t errn)
     }
     memcpy(w, p.key, first);
     w[first] = '\0';
-    lex_get(d, w)->classes |= 1u << LC_PHRASE;
+    lex_entry_t *first_entry = lex_get(d, w);
+    if (!first_entry) {
+        snprintf(err, errn, "more than %d words", LEX_MAX_ENTRIES);
+        return -1;
+    }
+    first_entry->classes |= 1u << LC_PHRASE;
+    for (size_t k = first; k < n;) {
+        if (!isalnum((unsigned char)p.key[k])) {
+            k++;
+            continue;
+        }
+        size_t b = k;
+        while (k < n && isalnum((unsigned char)p.key[k]))
+            k++;
+        if (k - b >= sizeof(w)) {
+            snprintf(err, errn, "word too long");
+            return -1;
+        }
+        memcpy(w, p.key + b, k - b);
+        w[k - b] = '\0';
+        lex_entry_t *part = lex_get(d, w);
+        if (!part) {
+            snprintf(err, errn, "more than %d words", LEX_MAX_ENTRIES);
+            return -1;
+        }
+        part->classes |= 1u << LC_PHRASE_PART;
+    }
 
     size_t mask = d->phrase_cap - 1;
     for (size_t i = hash_lower(p.key, n) & mask;; i = (i + 1) & mask) {
@@ -365,18 +423,18 @@ bl_dates_t *bl_dates_new(const char *config_dir, char *errstr, size_t errstr_siz
         snprintf(errstr, errstr_size, "dates: out of memory");
         return NULL;
     }
-    d->lex_cap = 2048;
-    d->phrase_cap = 512;
-    d->lex = calloc(d->lex_cap, sizeof(*d->lex));
+    d->phrase_cap = 1024;
+    d->lex = calloc(LEX_MAX_ENTRIES, sizeof(*d->lex));
+    d->lex_slots = calloc(LEX_SLOTS, sizeof(*d->lex_slots));
     d->phrases = calloc(d->phrase_cap, sizeof(*d->phrases));
-    if (!d->lex || !d->phrases) {
+    if (!d->lex || !d->lex_slots || !d->phrases) {
         snprintf(errstr, errstr_size, "dates: out of memory");
         bl_dates_destroy(d);
         return NULL;
     }
-    /* Keep both tables at most half full; phrases also add first words. */
+    /* The phrase table stays at most half full; lex_get reports a full lexicon. */
     size_t phrase_slots = d->phrase_cap / 2;
-    size_t lex_slots = d->lex_cap / 2 - phrase_slots;
+    size_t lex_slots = LEX_MAX_ENTRIES;
     if (load_file(d, config_dir, "lexicon.tsv", load_lexicon_line, &lex_slots, errstr,
                   errstr_size) != 0 ||
         load_file(d, config_dir, "phrases.tsv", load_phrase_line, &phrase_slots, errstr,
@@ -392,6 +450,7 @@ void bl_dates_destroy(bl_dates_t *dates)
     if (!dates)
         return;
     free(dates->lex);
+    free(dates->lex_slots);
     free(dates->phrases);
     free(dates);
 }
@@ -484,17 +543,20 @@ typedef struct scan {
     int64_t pz;     /* its day number */
     int anchor_y, anchor_m, anchor_d;
     int32_t anchor_sent;
+    size_t cache_pos; /* match_at(cache_pos) already computed, see try_at */
+    int cache_found;
+    match_t cache_match;
 } scan_t;
 
 static int is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
-static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t **out, size_t *nout)
+/* Tokenises into @p stack (capacity @p stack_cap) or, for long texts, a heap array. */
+static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack, size_t stack_cap,
+                    tok_t **out, size_t *nout)
 {
-    size_t cap = len / 3 + 16, n = 0;
-    tok_t *t = malloc(cap * sizeof(*t));
-    if (!t)
-        return -1;
+    size_t cap = stack_cap, n = 0;
+    tok_t *t = stack;
     int32_t sent = 0;
     int space = 1;
     size_t i = 0;
@@ -508,13 +570,17 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t **out,
             continue;
         }
         if (n == cap) {
-            cap *= 2;
-            tok_t *nt = realloc(t, cap * sizeof(*t));
+            tok_t *nt = malloc(2 * cap * sizeof(*t));
             if (!nt) {
-                free(t);
+                if (t != stack)
+                    free(t);
                 return -1;
             }
+            memcpy(nt, t, n * sizeof(*t));
+            if (t != stack)
+                free(t);
             t = nt;
+            cap *= 2;
         }
         tok_t *k = &t[n];
         memset(k, 0, sizeof(*k));
@@ -539,7 +605,10 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t **out,
                 k->kind = T_WORD;
                 if (c >= 'A' && c <= 'Z')
                     k->flags |= F_CAP;
-                k->lex = lex_find(d, s + i, j - i);
+                size_t wl = j - i;
+                /* Most words are no lexicon word: test length and first letter first. */
+                if (wl < LEX_WORD_MAX && (d->first_letters[wl] >> (lower_ascii(c) - 'a') & 1))
+                    k->lex = lex_find(d, s + i, wl);
             } else if (letters >= 1000 || (letters && !is_digit(c))) {
                 k->kind = T_OTHER;
             } else {
@@ -637,11 +706,16 @@ static int has(const scan_t *s, size_t i, int cls)
 
 static int val(const scan_t *s, size_t i, int cls) { return s->t[i].lex->val[cls]; }
 
-static int is_word(const scan_t *s, size_t i, const char *w)
+static inline int is_word(const scan_t *s, size_t i, const char *w)
 {
     if (i >= s->n || s->t[i].kind != T_WORD)
         return 0;
-    return eq_lower(w, strlen(w), s->text + s->t[i].start, s->t[i].end - s->t[i].start);
+    size_t n = s->t[i].end - s->t[i].start;
+    const char *p = s->text + s->t[i].start;
+    for (size_t k = 0; k < n; k++)
+        if (!w[k] || (unsigned char)w[k] != lower_ascii((unsigned char)p[k]))
+            return 0;
+    return w[n] == '\0';
 }
 
 static int is_punct(const scan_t *s, size_t i, char c)
@@ -938,6 +1012,8 @@ static int m_phrase(const scan_t *s, size_t i, match_t *m)
             key[kn++] = ' ';
         if (kn + tl >= sizeof(key) || (j > i && s->t[j].sent != s->t[i].sent))
             break;
+        if (j > i && t->kind != T_PUNCT && !has(s, j, LC_PHRASE_PART))
+            break; /* no phrase goes on with this word */
         memcpy(key + kn, s->text + t->start, tl);
         kn += tl;
         const phrase_t *p = phrase_find(s->d, key, kn);
@@ -1707,18 +1783,58 @@ typedef int (*matcher_fn)(const scan_t *s, size_t i, match_t *m);
 
 static int m_modifier(const scan_t *s, size_t i, match_t *m);
 
-static const matcher_fn inner_matchers[] = {
-    m_phrase,  m_month,   m_day_month, m_numeric_date, m_year,   m_fiscal, m_weekday,
-    m_relative, m_time,  m_quarter,   m_season,       m_set,    m_century, m_duration,
-    m_approx,
+#define CL(c) (1u << (c))
+#define K_NUM   0x1 /* the matcher may start at a number token */
+#define K_OTHER 0x2 /* ... at a letters-and-digits token ("FY2008", "Q3") */
+
+/* Each matcher with the word classes and token kinds it can start at, so
+ * that most tokens are turned away after one test. */
+static const struct {
+    matcher_fn fn;
+    uint32_t classes;
+    uint32_t kinds;
+} inner_matchers[] = {
+    {m_phrase, CL(LC_PHRASE), 0},
+    {m_month, CL(LC_MONTH) | CL(LC_MONTH_ABBR), 0},
+    {m_day_month, 0, K_NUM},
+    {m_numeric_date, 0, K_NUM},
+    {m_year, 0, K_NUM},
+    {m_fiscal, CL(LC_CUE), K_OTHER},
+    {m_weekday, CL(LC_WEEKDAY), 0},
+    {m_relative, CL(LC_RELATIVE), 0},
+    {m_time, 0, K_NUM},
+    {m_quarter, CL(LC_ORDINAL), K_NUM | K_OTHER},
+    {m_season, CL(LC_SEASON), 0},
+    {m_set, CL(LC_SET) | CL(LC_QUANT), 0},
+    {m_century, CL(LC_ORDINAL) | CL(LC_NUMBER), K_NUM},
+    {m_duration, CL(LC_NUMBER), K_NUM},
+    {m_approx, CL(LC_APPROX) | CL(LC_CUE), 0},
 };
+
+/* Every class some matcher (or m_modifier) starts at. */
+#define START_CLASSES                                                                          \
+    (CL(LC_PHRASE) | CL(LC_MONTH) | CL(LC_MONTH_ABBR) | CL(LC_CUE) | CL(LC_WEEKDAY) |          \
+     CL(LC_RELATIVE) | CL(LC_ORDINAL) | CL(LC_SEASON) | CL(LC_SET) | CL(LC_QUANT) |            \
+     CL(LC_NUMBER) | CL(LC_APPROX) | CL(LC_MODIFIER))
 
 static int try_inner(const scan_t *s, size_t i, match_t *best)
 {
     int found = 0;
     match_t m;
+    const tok_t *t = &s->t[i];
+    uint32_t classes = 0, kind = 0;
+    if (t->kind == T_WORD && t->lex)
+        classes = t->lex->classes;
+    else if (t->kind == T_NUM)
+        kind = K_NUM;
+    else if (t->kind == T_OTHER)
+        kind = K_OTHER;
+    if (!(classes & START_CLASSES) && !kind)
+        return 0;
     for (size_t k = 0; k < ARRAY_LEN(inner_matchers); k++) {
-        if (inner_matchers[k](s, i, &m) && (!found || m.e > best->e || (m.e == best->e && m.b < best->b))) {
+        if (!(inner_matchers[k].classes & classes) && !(inner_matchers[k].kinds & kind))
+            continue;
+        if (inner_matchers[k].fn(s, i, &m) && (!found || m.e > best->e || (m.e == best->e && m.b < best->b))) {
             *best = m;
             found = 1;
         }
@@ -1765,7 +1881,8 @@ static int m_modifier(const scan_t *s, size_t i, match_t *m)
     return 1;
 }
 
-static int try_at(const scan_t *s, size_t i, match_t *best)
+/* Longest match starting at token i (or at the "the" before it). */
+static int match_at(const scan_t *s, size_t i, match_t *best)
 {
     int found = try_inner(s, i, best);
     match_t m;
@@ -1773,9 +1890,28 @@ static int try_at(const scan_t *s, size_t i, match_t *best)
         *best = m;
         found = 1;
     }
-    /* A matcher at the next word may take this "the" ("the past decade"). */
-    if (is_word(s, i, "the") && i + 1 < s->n) {
-        if ((try_inner(s, i + 1, &m) || m_modifier(s, i + 1, &m)) && m.b == i && (!found || m.e > best->e)) {
+    return found;
+}
+
+static int try_at(scan_t *s, size_t i, match_t *best)
+{
+    int found;
+    if (s->cache_pos == i) {
+        found = s->cache_found;
+        *best = s->cache_match;
+    } else {
+        found = match_at(s, i, best);
+    }
+    /* A matcher at the next word may take this "the" ("the past decade");
+     * its result is kept for when the scan moves on to that word. */
+    if (is_word(s, i, "the") && i + 1 < s->n && (s->t[i + 1].kind != T_WORD || s->t[i + 1].lex)) {
+        match_t m;
+        int f = match_at(s, i + 1, &m);
+        s->cache_pos = i + 1;
+        s->cache_found = f;
+        if (f)
+            s->cache_match = m;
+        if (f && m.b == i && (!found || m.e > best->e)) {
             *best = m;
             found = 1;
         }
@@ -1821,7 +1957,10 @@ int bl_dates_extract(const bl_dates_t *dates, const bl_doc_t *doc, json_t *recor
         s.pd = doc->published.day;
         s.pz = days_from_civil(s.py, s.pm, s.pd);
     }
-    if (doc->text && doc->len && tokenize(dates, doc->text, doc->len, &s.t, &s.n) != 0) {
+    s.cache_pos = SIZE_MAX;
+    tok_t stack[1024]; /* a 4 KB article has about 900 tokens */
+    if (doc->text && doc->len &&
+        tokenize(dates, doc->text, doc->len, stack, sizeof(stack) / sizeof(stack[0]), &s.t, &s.n) != 0) {
         json_decref(arr);
         return -1;
     }
@@ -1829,10 +1968,10 @@ int bl_dates_extract(const bl_dates_t *dates, const bl_doc_t *doc, json_t *recor
     size_t i = 0;
     while (i < s.n && rc == 0) {
         const tok_t *t = &s.t[i];
-        /* Only words and numbers start an expression. */
         match_t m;
-        /* Only numbers and known words start an expression. */
-        if (t->kind == T_PUNCT || (t->kind == T_WORD && !t->lex) || !try_at(&s, i, &m)) {
+        /* Only numbers and words of a starting class begin an expression. */
+        if (t->kind == T_PUNCT || (t->kind == T_WORD && (!t->lex || !(t->lex->classes & START_CLASSES))) ||
+            !try_at(&s, i, &m)) {
             i++;
             continue;
         }
@@ -1863,7 +2002,8 @@ int bl_dates_extract(const bl_dates_t *dates, const bl_doc_t *doc, json_t *recor
         }
         i = m.e;
     }
-    free(s.t);
+    if (s.t != stack)
+        free(s.t);
     if (rc != 0 || json_object_set_new(record, "dates", arr) != 0)
         return -1;
     return 0;
