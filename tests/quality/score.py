@@ -32,6 +32,9 @@ four body paragraphs, one sentence each). "--scope meantime=4" scores only
 predictions that start in the headline or the first 4 body paragraphs of the
 raw input; predictions further down are neither right nor wrong.
 
+Sources (when the gold has "sources"): sets of (agencies|datelines|cited,
+canonical name) per document, micro P/R/F1.
+
 Dates: exact byte-span match (extent) and exact span + TimeML value (value),
 micro over mentions. Published: record published.date == gold "published".
 
@@ -151,7 +154,8 @@ def score_set(name, txt_dir, gold_dir, records_path, validator, problems, scope=
     if len(lines) != len(names):
         problems.append(f"{name}: {len(lines)} records for {len(names)} inputs")
     ent = {t: Counts() for t in SCORED}
-    ext, val = Counts(), Counts()
+    ext, val, srcs = Counts(), Counts(), Counts()
+    have_sources = False
     pub_ok = pub_n = 0
     span_errors = unmapped = schema_invalid = dropped_gold = 0
     for i, doc in enumerate(names):
@@ -253,6 +257,17 @@ def score_set(name, txt_dir, gold_dir, records_path, validator, problems, scope=
                 if isinstance(s, dict):
                     raw_span(s.get("start"), s.get("end"), None)
 
+        # Sources, where the gold has them: sets of (list, canonical name).
+        if "sources" in gold:
+            have_sources = True
+            got = (rec.get("source") or {})
+            gs = {(k, n) for k in ("agencies", "datelines", "cited") for n in gold["sources"].get(k, [])}
+            ps = {(k, s.get("name")) for k in ("agencies", "datelines", "cited")
+                  for s in got.get(k) or [] if isinstance(s, dict)}
+            srcs.add(len(gs & ps), len(ps - gs), len(gs - ps))
+            if DETAILS and gs != ps:
+                print(f"  {doc} sources: missed {sorted(gs - ps)} spurious {sorted(ps - gs)}")
+
         if "published" in gold:
             pub_n += 1
             pub_ok += (rec.get("published") or {}).get("date") == gold["published"]
@@ -277,6 +292,10 @@ def score_set(name, txt_dir, gold_dir, records_path, validator, problems, scope=
         metrics.update({f"dates.{label}_precision": p, f"dates.{label}_recall": r,
                         f"dates.{label}_f1": f})
         print(f"{label:<10} {p:6.3f} {r:6.3f} {f:6.3f} {c.tp:5d} {c.fp:5d} {c.fn:5d}")
+    if have_sources:
+        p, r, f = srcs.prf()
+        metrics.update({"sources.precision": p, "sources.recall": r, "sources.f1": f})
+        print(f"{'sources':<10} {p:6.3f} {r:6.3f} {f:6.3f} {srcs.tp:5d} {srcs.fp:5d} {srcs.fn:5d}")
     acc = pub_ok / pub_n if pub_n else 0.0
     metrics["published.accuracy"] = acc
     print(f"published  accuracy {acc:.3f} ({pub_ok}/{pub_n})")

@@ -15,6 +15,8 @@ Conventions (MEANTIME-like, see ../score.py for how they are scored):
 * Names used only as pre-modifiers ("Biden administration", "US officials",
   "EU allies") are prenam; vague or mixed names ("the West", "Russia-West",
   events, products) are UNK/PRO: predictions equal to them are ignored.
+* sources: the canonical names (config/sources/*.tsv) of the agencies
+  credited, the dateline places and the outlets cited; scored as sets.
 * TIMEX3 values resolved against the publication date; extents without
   prepositions ("on Tuesday" -> "Tuesday").
 """
@@ -26,6 +28,7 @@ import sys
 G = {}
 
 G["000_50c4f09b1dab0119"] = dict(
+    sources={"agencies": [], "datelines": [], "cited": []},
     published="2021-12-31",
     entities=[
         ("Kadamovskiy firing range", "LOC"), ("Rostov", "LOC"), ("Russia", "LOC"),
@@ -52,6 +55,7 @@ _lead = [  # the lead shared by 001 and 004
 ]
 
 G["001_a0fb72cbb98edc44"] = dict(
+    sources={"agencies": ["AFP"], "datelines": [], "cited": ["Sky News"]},
     published="2022-02-02",
     entities=_lead + [
         ("Washington", "LOC"), ("President Vladimir Putin", "PER"), ("Xi Jinping", "PER"),
@@ -71,6 +75,7 @@ G["001_a0fb72cbb98edc44"] = dict(
 )
 
 G["002_25828fa386dd66d7"] = dict(
+    sources={"agencies": ["Reuters", "AFP"], "datelines": ["Wilmington", "Moscow"], "cited": []},
     published="2022-01-01",
     entities=[
         ("WILMINGTON", "LOC"), ("MOSCOW", "LOC"), ("US", "LOC"), ("President Joe Biden", "PER"),
@@ -97,6 +102,7 @@ G["002_25828fa386dd66d7"] = dict(
 )
 
 G["003_7f38d15a5e445be0"] = dict(
+    sources={"agencies": [], "datelines": [], "cited": []},
     published="2021-12-30",
     entities=[
         ("Biden", "PER"), ("Putin", "PER"), ("Ukraine", "LOC"), ("Joe Biden", "PER"),
@@ -116,6 +122,7 @@ G["003_7f38d15a5e445be0"] = dict(
 )
 
 G["004_82b657cf8cb65e72"] = dict(
+    sources={"agencies": ["AFP"], "datelines": [], "cited": ["The Washington Post"]},
     published="2022-02-01",
     entities=_lead + [
         ("Secretary of State Antony Blinken", "PER"), ("Foreign Minister Sergei Lavrov", "PER"),
@@ -190,7 +197,8 @@ def main():
         for s, e, item, cs, ce in find_all(raw, g["timex"]):
             mid += 1
             doc["timex"].append(mention(raw, s, e, cs, ce, item, mid, "timex"))
-        doc["annotated"] = {"entities": True, "timex": True}
+        doc["sources"] = g["sources"]  # canonical names, as in config/sources
+        doc["annotated"] = {"entities": True, "timex": True, "sources": True}
         doc["entity_types"] = ["PER", "ORG", "LOC", "PRO", "FIN", "MIX", "UNK"]
         doc["source"] = "byline hand annotation of shared/samples (see make_gold.py)"
         with open(os.path.join(out, name + ".gold.json"), "w", encoding="utf-8") as f:
