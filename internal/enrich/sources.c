@@ -40,7 +40,7 @@ typedef struct src_alias {
 } src_alias_t;
 
 typedef struct src_slot {
-    uint64_t key; /* 0 = empty */
+    uint64_t key;          /* 0 = empty */
     uint32_t first, count; /* range in the sorted alias array */
 } src_slot_t;
 
@@ -105,7 +105,9 @@ static size_t utf8_punct_len(const unsigned char *p)
  * Bytes >= 0x80 are letters unless utf8_punct_len() says otherwise. */
 enum { C_DIGIT = 1, C_UPPER = 2, C_LOWER = 4, C_HIGH = 8 };
 static const unsigned char char_class[256] = {
-    ['0' ... '9'] = C_DIGIT, ['A' ... 'Z'] = C_UPPER, ['a' ... 'z'] = C_LOWER,
+    ['0' ... '9'] = C_DIGIT,
+    ['A' ... 'Z'] = C_UPPER,
+    ['a' ... 'z'] = C_LOWER,
     [0x80 ... 0xFF] = C_HIGH,
 };
 #define IS_ALNUM(c) (char_class[(unsigned char)(c)] & (C_DIGIT | C_UPPER | C_LOWER))
@@ -113,7 +115,7 @@ static const unsigned char char_class[256] = {
 #define IS_UPPER(c) (char_class[(unsigned char)(c)] & C_UPPER)
 #define IS_LOWER(c) (char_class[(unsigned char)(c)] & C_LOWER)
 #define IS_DIGIT(c) (char_class[(unsigned char)(c)] & C_DIGIT)
-#define FOLD(c) ((unsigned char)(IS_UPPER(c) ? (c) | 0x20 : (c)))
+#define FOLD(c)     ((unsigned char)(IS_UPPER(c) ? (c) | 0x20 : (c)))
 
 static inline int is_word_at(const char *s, size_t i)
 {
@@ -334,8 +336,7 @@ static int load_names(bl_sources_t *src, const char *path, int kind, char *errst
     char *fields[64];
     size_t n;
     while ((n = next_line(&cursor, fields, 64)) > 0) {
-        if (grow((void **)&src->entries, &src->entries_cap, src->nentries + 1,
-                 sizeof(src_entry_t)))
+        if (grow((void **)&src->entries, &src->entries_cap, src->nentries + 1, sizeof(src_entry_t)))
             goto oom;
         src_entry_t *e = &src->entries[src->nentries];
         e->credit_only = fields[0][0] == '!';
@@ -422,8 +423,7 @@ static int load_words(bl_sources_t *src, const char *path, src_strs_t *list, cha
     return 0;
 }
 
-static int load_signatures(bl_sources_t *src, const char *path, char *errstr,
-                           size_t errstr_size)
+static int load_signatures(bl_sources_t *src, const char *path, char *errstr, size_t errstr_size)
 {
     char *cursor = read_file(src, path, errstr, errstr_size);
     if (!cursor)
@@ -519,12 +519,9 @@ bl_sources_t *bl_sources_new(const char *config_dir, const char *publisher_map, 
     if (load_names(src, SRC_PATH("agencies.tsv"), KIND_AGENCY, errstr, errstr_size) ||
         load_names(src, SRC_PATH("outlets.tsv"), KIND_OUTLET, errstr, errstr_size) ||
         load_hosts(src, SRC_PATH("publishers.tsv"), errstr, errstr_size) ||
-        (publisher_map && *publisher_map &&
-         load_hosts(src, publisher_map, errstr, errstr_size)) ||
-        load_words(src, SRC_PATH("credit_words.txt"), &src->credit_words, errstr,
-                   errstr_size) ||
-        load_keyed_lists(src, SRC_PATH("cues.tsv"), cue_keys, cue_lists, 3, errstr,
-                         errstr_size) ||
+        (publisher_map && *publisher_map && load_hosts(src, publisher_map, errstr, errstr_size)) ||
+        load_words(src, SRC_PATH("credit_words.txt"), &src->credit_words, errstr, errstr_size) ||
+        load_keyed_lists(src, SRC_PATH("cues.tsv"), cue_keys, cue_lists, 3, errstr, errstr_size) ||
         load_keyed_lists(src, SRC_PATH("datelines.tsv"), dl_keys, dl_lists, 4, errstr,
                          errstr_size) ||
         load_signatures(src, SRC_PATH("signatures.tsv"), errstr, errstr_size))
@@ -816,8 +813,7 @@ static int classify(const bl_sources_t *src, const char *text, size_t len, const
             return CLASS_CREDIT;
         /* "LONDON (Reuters) -", "(AP) —" near the paragraph start. */
         if (m->start - ps <= 150 && m->start > ps && text[m->start - 1] == '(' && m->end < len &&
-            text[m->end] == ')' &&
-            separator_at(src, text, pe, skip_spaces(text, pe, m->end + 1)))
+            text[m->end] == ')' && separator_at(src, text, pe, skip_spaces(text, pe, m->end + 1)))
             return CLASS_CREDIT;
         /* "Agence France-Presse contributed to this report." */
         if (!e->credit_only && pe - ps <= 400 &&
@@ -837,8 +833,7 @@ static int classify(const bl_sources_t *src, const char *text, size_t len, const
 static int in_list(const src_strs_t *l, const char *w, size_t n, int case_insensitive)
 {
     for (size_t k = 0; k < l->n; k++)
-        if (l->len[k] == n &&
-            (case_insensitive ? ci_equal(w, l->v[k], n) : !memcmp(w, l->v[k], n)))
+        if (l->len[k] == n && (case_insensitive ? ci_equal(w, l->v[k], n) : !memcmp(w, l->v[k], n)))
             return 1;
     return 0;
 }
@@ -847,14 +842,16 @@ static int in_list(const src_strs_t *l, const char *w, size_t n, int case_insens
 static size_t place_word_end(const char *text, size_t e, size_t i, int *allcaps)
 {
     unsigned char c = (unsigned char)text[i];
-    if (!(IS_UPPER(c) || (c >= 0xC3 && c < 0xE0 && !utf8_punct_len((const unsigned char *)text + i))))
+    if (!(IS_UPPER(c) ||
+          (c >= 0xC3 && c < 0xE0 && !utf8_punct_len((const unsigned char *)text + i))))
         return i;
     size_t j = i;
     int lower = 0, letters = 0;
     while (j < e) {
         c = (unsigned char)text[j];
         if (c == '.' || c == '\'' || c == '-') {
-            if (j + 1 < e && (IS_ALPHA((unsigned char)text[j + 1]) || (unsigned char)text[j + 1] >= 0xC3))
+            if (j + 1 < e &&
+                (IS_ALPHA((unsigned char)text[j + 1]) || (unsigned char)text[j + 1] >= 0xC3))
                 j++;
             else if (c == '.')
                 j++; /* "D.C." */
@@ -938,8 +935,9 @@ static size_t date_end(const bl_sources_t *src, const char *text, size_t e, size
         j++;
     if (j == d || (j < e && is_word_at(text, j)))
         return i;
-    if (j + 6 <= e && text[j] == ',' && text[j + 1] == ' ' && IS_DIGIT((unsigned char)text[j + 2]) &&
-        IS_DIGIT((unsigned char)text[j + 5]) && (j + 6 == e || !is_word_at(text, j + 6)))
+    if (j + 6 <= e && text[j] == ',' && text[j + 1] == ' ' &&
+        IS_DIGIT((unsigned char)text[j + 2]) && IS_DIGIT((unsigned char)text[j + 5]) &&
+        (j + 6 == e || !is_word_at(text, j + 6)))
         j += 6;
     return j;
 }
@@ -1191,8 +1189,8 @@ static int find_signatures(const bl_sources_t *src, const char *text, size_t len
  * Looks the word at @p ws up; on a hit appends it to @p matches and sets
  * @p *end to the end of the hit. @returns -1 on allocation failure.
  */
-static int try_alias(const bl_sources_t *src, const char *text, size_t len, size_t ws,
-                     size_t *end, src_vec_t *matches)
+static int try_alias(const bl_sources_t *src, const char *text, size_t len, size_t ws, size_t *end,
+                     src_vec_t *matches)
 {
     unsigned pair = (unsigned)(unsigned char)text[ws] << 8 | (unsigned char)text[ws + 1];
     if (!(src->first_pair[pair >> 3] & (1u << (pair & 7))))
@@ -1330,8 +1328,7 @@ int bl_sources_extract(const bl_sources_t *src, const bl_article_t *a, const bl_
         publisher = canonical_publisher(src, a->publisher);
     else if (a && a->url && *a->url)
         publisher = publisher_from_url(src, a->url, host, sizeof(host));
-    if (json_object_set_new(source, "publisher",
-                            publisher ? json_string(publisher) : json_null()))
+    if (json_object_set_new(source, "publisher", publisher ? json_string(publisher) : json_null()))
         goto done;
     json_object_set_new(source, "agencies", agencies);
     json_object_set_new(source, "datelines", datelines);

@@ -352,10 +352,14 @@ static void test_tokenised_doc_agrees(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_agency_credit_lines), cmocka_unit_test(test_datelines),
-        cmocka_unit_test(test_cited_outlets),       cmocka_unit_test(test_publisher),
-        cmocka_unit_test(test_publisher_map_file),  cmocka_unit_test(test_bad_config),
-        cmocka_unit_test(test_samples),             cmocka_unit_test(test_tokenised_doc_agrees),
+        cmocka_unit_test(test_agency_credit_lines),
+        cmocka_unit_test(test_datelines),
+        cmocka_unit_test(test_cited_outlets),
+        cmocka_unit_test(test_publisher),
+        cmocka_unit_test(test_publisher_map_file),
+        cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_tokenised_doc_agrees),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
