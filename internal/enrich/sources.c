@@ -214,6 +214,28 @@ static void strs_free(src_strs_t *s)
     free(s->len);
 }
 
+/** @returns the offset of the first byte that is not valid UTF-8 (or a NUL),
+ *  or @p len. Names go into JSON strings, which must be valid UTF-8. */
+static size_t utf8_invalid_at(const char *buf, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = p[i];
+        size_t n = c < 0x80             ? 1
+                   : (c & 0xE0) == 0xC0 ? 2
+                   : (c & 0xF0) == 0xE0 ? 3
+                   : (c & 0xF8) == 0xF0 ? 4
+                                        : 0;
+        if (!n || c == 0 || c == 0xC0 || c == 0xC1 || c > 0xF4 || i + n > len)
+            return i;
+        for (size_t k = 1; k < n; k++)
+            if ((p[i + k] & 0xC0) != 0x80)
+                return i;
+        i += n;
+    }
+    return len;
+}
+
 /** Reads @p path into a NUL-terminated buffer the sources keep. */
 static char *read_file(bl_sources_t *src, const char *path, char *errstr, size_t errstr_size)
 {
@@ -249,6 +271,12 @@ static char *read_file(bl_sources_t *src, const char *path, char *errstr, size_t
         return NULL;
     }
     buf[len] = '\0';
+    size_t bad = utf8_invalid_at(buf, len);
+    if (bad < len) {
+        free(buf);
+        set_err(errstr, errstr_size, "sources: %s: invalid UTF-8 at byte %zu", path, bad);
+        return NULL;
+    }
     char **nb = realloc(src->buffers, (src->nbuffers + 1) * sizeof(*nb));
     if (!nb) {
         free(buf);

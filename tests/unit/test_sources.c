@@ -270,6 +270,17 @@ static void test_bad_config(void **state)
     err[0] = '\0';
     assert_null(bl_sources_new(config_dir(), "/nonexistent/map.tsv", err, sizeof(err)));
     assert_non_null(strstr(err, "/nonexistent/map.tsv"));
+    /* A map that is not UTF-8 is refused at start-up, not at extraction. */
+    char path[] = "/tmp/byline_badmap_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *map = "example.org\tBad \xff name\n";
+    assert_int_equal(write(fd, map, strlen(map)), (ssize_t)strlen(map));
+    close(fd);
+    err[0] = '\0';
+    assert_null(bl_sources_new(config_dir(), path, err, sizeof(err)));
+    assert_non_null(strstr(err, "invalid UTF-8"));
+    unlink(path);
     bl_sources_destroy(NULL);
 }
 
