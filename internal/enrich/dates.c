@@ -59,14 +59,14 @@ enum { TENSE_NONE = 0, TENSE_PAST = 1, TENSE_FUTURE = 2, TENSE_PRESENT = 3 };
 static const char *const tense_names[] = {"", "PAST", "FUTURE", "PRESENT"};
 enum { QUANT_EVERY = 1, QUANT_PER = 2 };
 
-#define LEX_WORD_MAX 32
+#define LEX_WORD_MAX 24
 
 typedef struct lex_entry {
     char word[LEX_WORD_MAX]; /* lower case; "" = free slot */
     uint8_t len;
     uint32_t classes;
-    int16_t val[LC_COUNT];
-    char set_value[12]; /* LC_SET: the TIMEX3 value */
+    int8_t val[LC_COUNT]; /* all values fit: months, numbers up to 100, enums */
+    char set_value[12];   /* LC_SET: the TIMEX3 value */
 } lex_entry_t;
 
 enum phrase_kind { PK_NONE, PK_LITERAL, PK_ANCHOR };
@@ -85,7 +85,7 @@ typedef struct phrase {
 } phrase_t;
 
 #define LEX_MAX_ENTRIES 2048
-#define LEX_SLOTS 8192 /* power of two, at most a quarter full */
+#define LEX_SLOTS 4096 /* power of two, at most half full */
 
 struct bl_dates {
     lex_entry_t *lex; /* LEX_MAX_ENTRIES entries, lex_count used */
@@ -259,7 +259,11 @@ static int load_lexicon_line(bl_dates_t *d, char **f, char *err, size_t errn)
     if (cls == LC_YEAR_BLOCK && v == 0)
         return 0; /* explicit "not a blocker" line */
     e->classes |= 1u << cls;
-    e->val[cls] = (int16_t)v;
+    if (v < -128 || v > 127) {
+        snprintf(err, errn, "value %d out of range", v);
+        return -1;
+    }
+    e->val[cls] = (int8_t)v;
     return 0;
 }
 
