@@ -110,7 +110,11 @@ bl_byline_start() {
   BL_BYLINE_LOG=$1
   shift
   [[ -n "$BL_BYLINE_PID" ]] && bl_fail "bl_byline_start: byline already running"
-  env BYLINE_BROKERS="$BL_BROKERS" \
+  # The harness's own BYLINE_* variables are not byline's: keep them out
+  # (byline warns about unknown BYLINE_* names).
+  env -u BYLINE_BIN -u BYLINE_BUILD_DIR -u BYLINE_SOURCE_DIR -u BYLINE_SHARED_DIR \
+    -u BYLINE_TOOLS_DIR -u BYLINE_TEST_BROKERS \
+    BYLINE_BROKERS="$BL_BROKERS" \
     BYLINE_GROUP_ID="$BL_GROUP" \
     BYLINE_INPUT_TOPIC="$BL_IN" \
     BYLINE_OUTPUT_TOPIC="$BL_OUT" \

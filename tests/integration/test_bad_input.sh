@@ -62,7 +62,8 @@ n_out=$(bl_count "$BL_OUT")
 n_dlq=$(bl_count "$BL_DLQ")
 bl_log "output records: $n_out, dead-lettered: $n_dlq"
 bl_consume "$BL_OUT" 0 "$BL_WORK/out.tsv" --origin --headers
-bl_consume "$BL_DLQ" 0 "$BL_WORK/dlq.tsv" --headers
+mkdir -p "$BL_WORK/dlq"
+bl_consume "$BL_DLQ" 0 "$BL_WORK/dlq.tsv" --headers --dump-dir "$BL_WORK/dlq"
 
 # hdr FILE_LINE NAME: the value of header NAME in one consume line.
 hdr() { tr '\t' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n1; }
@@ -93,6 +94,9 @@ for c in "${cases[@]}"; do
       done
       [[ $(hdr "$dlq_lines" @key) == "$name" ]] || problem="$problem; key $(hdr "$dlq_lines" @key), want the original key $name"
       bytes=$(hdr "$dlq_lines" @bytes)
+      IFS=$'\t' read -r dlq_partition dlq_offset _ <<<"$dlq_lines"
+      cmp -s -n 524288 "$file" "$BL_WORK/dlq/$dlq_partition-$dlq_offset" ||
+        problem="$problem; dead-letter value differs from the original bytes"
       if ((size > 524288)); then
         [[ $bytes -eq 524288 && $(hdr "$dlq_lines" byline.truncated) == true && $(hdr "$dlq_lines" byline.original_bytes) == "$size" ]] ||
           problem="$problem; value $bytes bytes, truncated=$(hdr "$dlq_lines" byline.truncated), original_bytes=$(hdr "$dlq_lines" byline.original_bytes): want the first 524288 of $size bytes, truncated=true, original_bytes=$size"

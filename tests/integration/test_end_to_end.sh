@@ -28,12 +28,16 @@ bl_byline_stop TERM 60
 lag=$(bl_lag "$BL_IN" "$BL_GROUP")
 [[ $lag -eq 0 ]] || bl_fail "after a clean shutdown $lag input messages are not committed by group $BL_GROUP"
 
-bl_consume "$BL_OUT" $((N + 5)) "$BL_WORK/out.tsv" --origin
+bl_consume "$BL_OUT" $((N + 5)) "$BL_WORK/out.tsv" --origin --field schema --field origin.topic --headers
 dlq=$(bl_count "$BL_DLQ")
 bl_log "output records: $(wc -l <"$BL_WORK/out.tsv"), dead-lettered: $dlq"
 [[ $dlq -eq 0 ]] || bl_fail "$dlq valid articles went to the dead-letter topic"
 
 bl_check_generated "$BL_WORK/gen.tsv" "$BL_WORK/out.tsv" 0
+
+# Every record: schema v1, key = id, origin = the input topic.
+bad=$(awk -F'\t' -v in_topic="$BL_IN" '$7 != "byline.article.v1" || $8 != in_topic || $9 != "@key=" $3' "$BL_WORK/out.tsv")
+[[ -z $bad ]] || bl_fail "$(grep -c . <<<"$bad") records with a wrong schema, origin topic or key (want schema byline.article.v1, origin.topic $BL_IN, key = id); first: $(head -n1 <<<"$bad" | cut -c1-300)"
 
 # Samples: found by origin partition/offset; date from their header line.
 while IFS=$'\t' read -r file partition offset; do

@@ -10,6 +10,7 @@
  *                             [-p PARTITION] FILE...
  *   bl_kafkatool consume      -b B -t TOPIC --expect N --timeout-ms T
  *                             [--group G] [--headers] [--origin]
+ *                             [--field a.b]... [--dump-dir DIR]
  *   bl_kafkatool metadata     -b B [-t TOPIC]
  *   bl_kafkatool count        -b B -t TOPIC
  *   bl_kafkatool lag          -b B -t TOPIC --group G
@@ -53,6 +54,9 @@ typedef struct tool_opts {
     const char *group;
     bool print_headers;
     bool print_origin;
+    const char *fields[BL_TOOL_MAX_HEADERS]; /* --field: extra JSON columns */
+    int nfields;
+    const char *dump_dir; /* --dump-dir: each value to DIR/PARTITION-OFFSET */
 } tool_opts_t;
 
 static volatile sig_atomic_t run = 1;
@@ -674,6 +678,35 @@ static void print_json_field(json_t *v) {
         fputs("-", stdout);
 }
 
+/** @brief Looks up a dotted path ("published.date") in @p root. */
+static json_t *json_path(json_t *root, const char *path) {
+    char part[128];
+    while (root && *path) {
+        const char *dot = strchr(path, '.');
+        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+        if (len >= sizeof(part))
+            return NULL;
+        memcpy(part, path, len);
+        part[len] = '\0';
+        root = json_is_object(root) ? json_object_get(root, part) : NULL;
+        path += len + (dot ? 1 : 0);
+    }
+    return root;
+}
+
+static int dump_value(const char *dir, const rd_kafka_message_t *rkm) {
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%" PRId32 "-%" PRId64, dir, rkm->partition, rkm->offset);
+    FILE *f = fopen(path, "wb");
+    if (!f || (rkm->len && fwrite(rkm->payload, 1, rkm->len, f) != rkm->len)) {
+        fail("%s: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    return fclose(f) ? -1 : 0;
+}
+
 static void print_message(const tool_opts_t *o, const rd_kafka_message_t *rkm) {
     json_t *root = NULL;
     if (rkm->len)
@@ -698,6 +731,12 @@ static void print_message(const tool_opts_t *o, const rd_kafka_message_t *rkm) {
             putchar('-');
         }
     }
+    for (int i = 0; i < o->nfields; i++) {
+        putchar('\t');
+        print_json_field(obj ? json_path(obj, o->fields[i]) : NULL);
+    }
+    if (o->dump_dir)
+        dump_value(o->dump_dir, rkm);
     if (o->print_headers) {
         printf("\t@key=");
         if (rkm->key)
@@ -895,13 +934,14 @@ static void usage(void) {
           "       bl_kafkatool produce-file -b B -t TOPIC [-k KEY] [-H name=value]... "
           "[-p PARTITION] FILE...\n"
           "       bl_kafkatool consume      -b B -t TOPIC --expect N --timeout-ms T [--group G]\n"
-          "                                 [--headers] [--origin]\n"
+          "                                 [--headers] [--origin] [--field a.b]... [--dump-dir DIR]\n"
           "       bl_kafkatool metadata     -b B [-t TOPIC]\n"
           "       bl_kafkatool count        -b B -t TOPIC              (messages in topic)\n"
           "       bl_kafkatool lag          -b B -t TOPIC --group G    (not yet committed)\n"
           "  every command: -X name=value (librdkafka property)\n"
           "  consume prints PARTITION OFFSET id published.date published.from [origin P/O]\n"
-          "  [@key= @bytes= headers...], tab-separated; exit 3 if N not reached in time\n",
+          "  [--field values] [@key= @bytes= headers...], tab-separated; exit 3 if N not\n"
+          "  reached in time; --dump-dir writes each value to DIR/PARTITION-OFFSET\n",
           stderr);
 }
 
@@ -912,7 +952,17 @@ int main(int argc, char **argv) {
     }
     const char *cmd = argv[1];
     tool_opts_t o = {.partitions = -1, .count = -1, .expect = -1, .timeout_ms = -1, .seed = 1};
-    enum { OPT_SEED = 256, OPT_EXPECT, OPT_TIMEOUT, OPT_GROUP, OPT_HEADERS, OPT_ORIGIN, OPT_PREFIX };
+    enum {
+        OPT_SEED = 256,
+        OPT_EXPECT,
+        OPT_TIMEOUT,
+        OPT_GROUP,
+        OPT_HEADERS,
+        OPT_ORIGIN,
+        OPT_PREFIX,
+        OPT_FIELD,
+        OPT_DUMP_DIR
+    };
     static const struct option longopts[] = {
         {"brokers", required_argument, NULL, 'b'},  {"topic", required_argument, NULL, 't'},
         {"partitions", required_argument, NULL, 'p'}, {"count", required_argument, NULL, 'n'},
@@ -921,6 +971,7 @@ int main(int argc, char **argv) {
         {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
         {"group", required_argument, NULL, OPT_GROUP}, {"headers", no_argument, NULL, OPT_HEADERS},
         {"origin", no_argument, NULL, OPT_ORIGIN},   {"prefix", required_argument, NULL, OPT_PREFIX},
+        {"field", required_argument, NULL, OPT_FIELD}, {"dump-dir", required_argument, NULL, OPT_DUMP_DIR},
         {NULL, 0, NULL, 0}};
     int c;
     optind = 2;
@@ -953,6 +1004,14 @@ int main(int argc, char **argv) {
         case OPT_HEADERS: o.print_headers = true; break;
         case OPT_ORIGIN: o.print_origin = true; break;
         case OPT_PREFIX: o.prefix = optarg; break;
+        case OPT_FIELD:
+            if (o.nfields == BL_TOOL_MAX_HEADERS) {
+                fail("too many --field");
+                return 2;
+            }
+            o.fields[o.nfields++] = optarg;
+            break;
+        case OPT_DUMP_DIR: o.dump_dir = optarg; break;
         default: usage(); return 2;
         }
         if (end && (*end || end == optarg)) {
