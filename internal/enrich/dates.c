@@ -69,7 +69,13 @@ typedef struct lex_entry {
     char set_value[12];   /* LC_SET: the TIMEX3 value */
 } lex_entry_t;
 
-enum phrase_kind { PK_NONE, PK_LITERAL, PK_ANCHOR };
+enum phrase_kind {
+    PK_NONE,      /* "-": consumes the words, reports nothing */
+    PK_LITERAL,   /* a TIMEX3 value as written */
+    PK_ANCHOR,    /* D+n, W-1, ...: shifted from the publication date */
+    PK_MONTH_DAY, /* MD12-25: a day of the year, year resolved by tense ("Christmas") */
+    PK_WEEKEND,   /* WE~: the weekend nearest in the sentence's tense ("over the weekend") */
+};
 enum timex_type { TX_DATE, TX_TIME, TX_DURATION, TX_SET };
 static const char *const type_names[] = {"DATE", "TIME", "DURATION", "SET"};
 
@@ -285,8 +291,19 @@ static int load_phrase_line(bl_dates_t *d, char **f, char *err, size_t errn)
         p.key[k] = (char)lower_ascii((unsigned char)f[0][k]);
     p.type = (uint8_t)type;
     const char *t = f[2];
+    int md_month, md_day;
     if (strcmp(t, "-") == 0) {
         p.kind = PK_NONE;
+    } else if (strcmp(t, "WE~") == 0) {
+        p.kind = PK_WEEKEND;
+    } else if (sscanf(t, "MD%2d-%2d", &md_month, &md_day) == 2) {
+        if (md_month < 1 || md_month > 12 || md_day < 1 || md_day > 31) {
+            snprintf(err, errn, "bad template \"%s\"", t);
+            return -1;
+        }
+        p.kind = PK_MONTH_DAY;
+        p.unit = (uint8_t)md_month;
+        p.offset = (int16_t)md_day;
     } else if ((t[0] == 'D' || t[0] == 'W' || t[0] == 'M' || t[0] == 'Y' || t[0] == 'Q') &&
                (t[1] == '+' || t[1] == '-' || (t[0] == 'W' && t[1] == 'E'))) {
         const char *q = t + 1;
@@ -915,7 +932,9 @@ static int resolve_year(const scan_t *s, int mo, int d, int tense)
             continue;
         if (tense == TENSE_FUTURE && month_cmp < 0)
             continue;
-        int64_t a = dist < 0 ? -dist : dist;
+        /* Without a tense cue, news mostly reports the past: a later date
+         * wins only when much nearer ("in January" written on December 30). */
+        int64_t a = dist < 0 ? -dist : tense == TENSE_FUTURE ? dist : 2 * dist;
         if (a < best_dist) {
             best_dist = a;
             best = y;
@@ -1037,6 +1056,21 @@ static int m_phrase(const scan_t *s, size_t i, match_t *m)
         snprintf(m->value, sizeof(m->value), "%s", best->text);
         return 1;
     }
+    if (best->kind == PK_MONTH_DAY) {
+        int y = resolve_year(s, best->unit, best->offset, tense_near(s, i, best_e));
+        set_day(m, y, best->unit, best->offset);
+        return 1;
+    }
+    if (best->kind == PK_WEEKEND) {
+        if (!s->py)
+            return anchor_value(s, U_WE, 0, m);
+        int wd = iso_weekday(s->pz), off;
+        if (wd >= 6)
+            off = 0; /* published on the weekend: this one */
+        else
+            off = tense_near(s, i, best_e) == TENSE_FUTURE ? 0 : -1;
+        return anchor_value(s, U_WE, off, m);
+    }
     if (!anchor_value(s, best->unit, best->offset, m))
         return 0;
     if (best->unit == U_D && s->py)
@@ -1126,9 +1160,7 @@ static int m_month(const scan_t *s, size_t i, match_t *m)
     if (j < s->n && s->t[j].kind == T_WORD && (s->t[j].flags & F_CAP) && !cue)
         return 0; /* "April Smith" */
     match_init(m, i, j, TX_DATE);
-    /* A bare month with no tense cue is in the publication year (HeidelTime). */
-    int tense = tense_near(s, i, j);
-    y = tense == TENSE_NONE || tense == TENSE_PRESENT ? s->py : resolve_year(s, mo, 0, tense);
+    y = resolve_year(s, mo, 0, tense_near(s, i, j));
     if (y)
         snprintf(m->value, sizeof(m->value), "%04d-%02d", y, mo);
     else
@@ -1483,6 +1515,11 @@ static int m_relative(const scan_t *s, size_t i, match_t *m)
     int the = i > 0 && is_word(s, i - 1, "the");
     int past = is_word(s, i, "past");
     size_t j = i + 1;
+    if (rel == 0 && is_word(s, j, "past") && has(s, j + 1, LC_UNIT)) {
+        /* "this past week": the previous one */
+        rel = -1;
+        j++;
+    }
     if (has(s, j, LC_WEEKDAY))
         return m_weekday_core(s, i, j, rel, m);
     int mo, abbr;
