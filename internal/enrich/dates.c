@@ -769,7 +769,8 @@ static int is_day_num(const scan_t *s, size_t i)
     return i < s->n && s->t[i].kind == T_NUM && !(s->t[i].flags & (F_CLOCK | F_DECIMAL)) &&
            (s->t[i].suffix == SUF_NONE || s->t[i].suffix == SUF_ORD) && s->t[i].ndigits <= 2 &&
            s->t[i].num >= 1 && s->t[i].num <= 31 &&
-           !(i + 1 < s->n && (is_punct(s, i + 1, '%') || is_punct(s, i + 1, ':')));
+           !(i + 1 < s->n && (is_punct(s, i + 1, '%') ||
+                              (is_punct(s, i + 1, ':') && glued(s, i + 1) && glued(s, i + 2))));
 }
 
 /* A four-digit number that reads as a year here (not "$1997", "2,000", "2000 people"). */
@@ -829,12 +830,14 @@ static int tok_tense(const scan_t *s, size_t k)
 static int tense_near(const scan_t *s, size_t b, size_t e)
 {
     int32_t sent = s->t[b].sent;
-    for (size_t k = b; k-- > 0 && s->t[k].sent == sent;) {
+    /* A cue far away in a long sentence belongs to another clause. */
+    size_t window = 16;
+    for (size_t k = b; k-- > 0 && s->t[k].sent == sent && b - k <= window;) {
         int t = tok_tense(s, k);
         if (t)
             return t;
     }
-    for (size_t k = e; k < s->n && s->t[k].sent == sent; k++) {
+    for (size_t k = e; k < s->n && s->t[k].sent == sent && k - e < window; k++) {
         int t = tok_tense(s, k);
         if (t)
             return t;
@@ -1069,6 +1072,8 @@ static int m_phrase(const scan_t *s, size_t i, match_t *m)
             off = 0; /* published on the weekend: this one */
         else
             off = tense_near(s, i, best_e) == TENSE_FUTURE ? 0 : -1;
+        if (wd == 6 && tense_near(s, i, best_e) != TENSE_FUTURE)
+            off = -1; /* on a Saturday, past tense means the weekend before */
         return anchor_value(s, U_WE, off, m);
     }
     if (!anchor_value(s, best->unit, best->offset, m))
