@@ -307,11 +307,12 @@ void bl_config_print_table(FILE *out, int markdown)
     if (markdown) {
         fprintf(out, "| Variable | Default | Description |\n|---|---|---|\n");
         for (size_t i = 0; i < NVARS; i++) {
-            const char *def = vars[i].def ? vars[i].def : "(required)";
+            const char *def = vars[i].def;
             if (vars[i].type == T_DIR)
                 def = "the shipped config/";
-            fprintf(out, "| `%s` | %s%s%s | %s |\n", vars[i].name, *def ? "`" : "",
-                    *def ? def : "(empty)", *def ? "`" : "", vars[i].desc);
+            int code = def && *def && vars[i].type != T_DIR;
+            fprintf(out, "| `%s` | %s%s%s | %s |\n", vars[i].name, code ? "`" : "",
+                    !def ? "(required)" : *def ? def : "(empty)", code ? "`" : "", vars[i].desc);
         }
         fprintf(out,
                 "| `BYLINE_KAFKA_<PROPERTY>` | librdkafka's | Any librdkafka property, dots as "
