@@ -1867,6 +1867,8 @@ static int try_inner(const scan_t *s, size_t i, match_t *best)
 {
     int found = 0;
     match_t m;
+    if (i >= s->n)
+        return 0;
     const tok_t *t = &s->t[i];
     uint32_t classes = 0, kind = 0;
     if (t->kind == T_WORD && t->lex)
@@ -2050,7 +2052,11 @@ int bl_dates_extract(const bl_dates_t *dates, const bl_doc_t *doc, json_t *recor
     }
     if (s.t != stack)
         free(s.t);
-    if (rc != 0 || json_object_set_new(record, "dates", arr) != 0)
+    if (rc != 0) {
+        json_decref(arr);
+        return -1;
+    }
+    if (json_object_set_new(record, "dates", arr) != 0) /* takes arr even when it fails */
         return -1;
     return 0;
 }
