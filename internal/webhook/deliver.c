@@ -111,6 +111,7 @@ struct bl_wh_endpoint {
     int inflight;
     int64_t held;
     int failing_streak;
+    int64_t hold_until_ms; /* 429/503 Retry-After: nothing is sent before it */
     int paused;
     int disabled;
     int cooperative;
@@ -568,8 +569,16 @@ static void on_response(bl_wh_endpoint_t *ep, wh_batch_t *b, CURLcode result)
         return;
     }
     int64_t delay = -1;
-    if (status == 429 || status == 503)
+    if (status == 429 || status == 503) {
+        /* the endpoint asked everyone to slow down, not just this request */
         delay = bl_wh_retry_after_ms(b->retry_after[0] ? b->retry_after : NULL, time(NULL));
+        if (delay >= 0) {
+            if (now + delay > ep->hold_until_ms)
+                ep->hold_until_ms = now + delay;
+            if (ep->failing_streak < FAILING_STREAK)
+                ep->failing_streak = FAILING_STREAK;
+        }
+    }
     if (delay < 0)
         delay = bl_wh_backoff_ms(ep->conf->retry_initial_ms, ep->conf->retry_max_ms, b->attempts,
                                  unit_random(ep));
@@ -599,6 +608,10 @@ static int64_t start_requests(bl_wh_endpoint_t *ep, int64_t now, int stopping)
     int failing = ep->failing_streak >= FAILING_STREAK;
     int limit = failing ? 1 : (int)ep->conf->concurrency;
     int waiting_retry = 0;
+    if (now < ep->hold_until_ms) {
+        stopping = 1; /* hand over dead letters only */
+        next_due = ep->hold_until_ms;
+    }
     wh_batch_t *b = ep->batches, *next;
     for (; b; b = next) {
         next = b->next;
