@@ -44,12 +44,12 @@ enum lex_class {
 };
 
 static const char *const lex_class_names[LC_COUNT] = {
-    "month", "month_abbr", "weekday", "weekday_abbr", "number",   "ordinal", "unit",
-    "season", "part_of_day", "relative", "modifier", "set",     "quantifier", "tense",
-    "zone",  "year_block", "month_ok", "approx", "cue", NULL};
+    "month",  "month_abbr",  "weekday",  "weekday_abbr", "number", "ordinal",    "unit",
+    "season", "part_of_day", "relative", "modifier",     "set",    "quantifier", "tense",
+    "zone",   "year_block",  "month_ok", "approx",       "cue",    NULL};
 
 enum unit { U_NONE, U_S, U_MIN, U_H, U_D, U_W, U_F, U_WE, U_M, U_Q, U_Y, U_DE, U_CE, U_HALF };
-static const char *const unit_names[] = {"",  "S", "MIN", "H", "D",  "W",  "F",
+static const char *const unit_names[] = {"",   "S", "MIN", "H", "D",  "W",  "F",
                                          "WE", "M", "Q",   "Y", "DE", "CE", "HALF"};
 static const char *const season_names[] = {"", "SP", "SU", "FA", "WI"};
 static const char *const pod_names[] = {"", "MO", "AF", "EV", "NI"};
@@ -91,7 +91,7 @@ typedef struct phrase {
 } phrase_t;
 
 #define LEX_MAX_ENTRIES 2048
-#define LEX_SLOTS 4096 /* power of two, at most half full */
+#define LEX_SLOTS       4096 /* power of two, at most half full */
 
 struct bl_dates {
     lex_entry_t *lex; /* LEX_MAX_ENTRIES entries, lex_count used */
@@ -197,7 +197,7 @@ static int lookup_name(const char *const *names, int count, const char *s)
 }
 
 #define NAMES_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define ARRAY_LEN(a)   (sizeof(a) / sizeof((a)[0]))
 
 /* Splits a data line into at most 3 tab-separated fields; returns the count. */
 static int split_tabs(char *line, char **field)
@@ -233,13 +233,27 @@ static int load_lexicon_line(bl_dates_t *d, char **f, char *err, size_t errn)
     }
     int v = 0;
     switch (cls) {
-    case LC_UNIT: v = lookup_name(unit_names, NAMES_COUNT(unit_names), f[2]); break;
-    case LC_SEASON: v = lookup_name(season_names, NAMES_COUNT(season_names), f[2]); break;
-    case LC_POD: v = lookup_name(pod_names, NAMES_COUNT(pod_names), f[2]); break;
-    case LC_MODIFIER: v = lookup_name(modifier_names, NAMES_COUNT(modifier_names), f[2]); break;
-    case LC_TENSE: v = lookup_name(tense_names, NAMES_COUNT(tense_names), f[2]); break;
-    case LC_QUANT: v = strcmp(f[2], "every") == 0 ? QUANT_EVERY : strcmp(f[2], "per") == 0 ? QUANT_PER : -1; break;
-    case LC_ZONE: v = strcmp(f[2], "Z") == 0 ? 1 : 2; break;
+    case LC_UNIT:
+        v = lookup_name(unit_names, NAMES_COUNT(unit_names), f[2]);
+        break;
+    case LC_SEASON:
+        v = lookup_name(season_names, NAMES_COUNT(season_names), f[2]);
+        break;
+    case LC_POD:
+        v = lookup_name(pod_names, NAMES_COUNT(pod_names), f[2]);
+        break;
+    case LC_MODIFIER:
+        v = lookup_name(modifier_names, NAMES_COUNT(modifier_names), f[2]);
+        break;
+    case LC_TENSE:
+        v = lookup_name(tense_names, NAMES_COUNT(tense_names), f[2]);
+        break;
+    case LC_QUANT:
+        v = strcmp(f[2], "every") == 0 ? QUANT_EVERY : strcmp(f[2], "per") == 0 ? QUANT_PER : -1;
+        break;
+    case LC_ZONE:
+        v = strcmp(f[2], "Z") == 0 ? 1 : 2;
+        break;
     case LC_SET:
         if (strlen(f[2]) >= sizeof(e->set_value)) {
             snprintf(err, errn, "set value too long");
@@ -254,7 +268,7 @@ static int load_lexicon_line(bl_dates_t *d, char **f, char *err, size_t errn)
         v = (*end || end == f[2]) ? -9999 : (int)l;
     }
     }
-    if (v < 0 && !(cls == LC_NUMBER || cls == LC_ORDINAL || cls == LC_RELATIVE) ) {
+    if (v < 0 && !(cls == LC_NUMBER || cls == LC_ORDINAL || cls == LC_RELATIVE)) {
         snprintf(err, errn, "bad value \"%s\" for class %s", f[2], f[1]);
         return -1;
     }
@@ -307,7 +321,11 @@ static int load_phrase_line(bl_dates_t *d, char **f, char *err, size_t errn)
     } else if ((t[0] == 'D' || t[0] == 'W' || t[0] == 'M' || t[0] == 'Y' || t[0] == 'Q') &&
                (t[1] == '+' || t[1] == '-' || (t[0] == 'W' && t[1] == 'E'))) {
         const char *q = t + 1;
-        p.unit = t[0] == 'D' ? U_D : t[0] == 'M' ? U_M : t[0] == 'Y' ? U_Y : t[0] == 'Q' ? U_Q : U_W;
+        p.unit = t[0] == 'D'   ? U_D
+                 : t[0] == 'M' ? U_M
+                 : t[0] == 'Y' ? U_Y
+                 : t[0] == 'Q' ? U_Q
+                               : U_W;
         if (t[0] == 'W' && t[1] == 'E') {
             p.unit = U_WE;
             q = t + 2;
@@ -569,8 +587,14 @@ typedef struct scan {
     match_t cache_match;
 } scan_t;
 
-static int is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static int is_alpha(unsigned char c)
+{
+    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+static int is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 /* Tokenises into @p stack (capacity @p stack_cap) or, for long texts, a heap array. */
 static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack, size_t stack_cap,
@@ -701,11 +725,12 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
                 size_t wl = t[n - 2].end - t[n - 2].start;
                 const lex_entry_t *e = t[n - 2].lex;
                 abbrev = wl == 1 || (e && (e->classes & (1u << LC_MONTH_ABBR))) ||
-                         (wl <= 3 && (t[n - 2].flags & F_CAP) && (eq_lower("mr", 2, s + t[n - 2].start, wl) ||
-                                                               eq_lower("mrs", 3, s + t[n - 2].start, wl) ||
-                                                               eq_lower("dr", 2, s + t[n - 2].start, wl) ||
-                                                               eq_lower("ms", 2, s + t[n - 2].start, wl) ||
-                                                               eq_lower("st", 2, s + t[n - 2].start, wl)));
+                         (wl <= 3 && (t[n - 2].flags & F_CAP) &&
+                          (eq_lower("mr", 2, s + t[n - 2].start, wl) ||
+                           eq_lower("mrs", 3, s + t[n - 2].start, wl) ||
+                           eq_lower("dr", 2, s + t[n - 2].start, wl) ||
+                           eq_lower("ms", 2, s + t[n - 2].start, wl) ||
+                           eq_lower("st", 2, s + t[n - 2].start, wl)));
             }
             if (!abbrev)
                 sent++;
@@ -725,7 +750,10 @@ static int has(const scan_t *s, size_t i, int cls)
     return i < s->n && s->t[i].lex && (s->t[i].lex->classes & (1u << cls));
 }
 
-static int val(const scan_t *s, size_t i, int cls) { return s->t[i].lex->val[cls]; }
+static int val(const scan_t *s, size_t i, int cls)
+{
+    return s->t[i].lex->val[cls];
+}
 
 static inline int is_word(const scan_t *s, size_t i, const char *w)
 {
@@ -756,7 +784,10 @@ static int is_dash(const scan_t *s, size_t i)
 }
 
 /* Token i follows token i-1 with no space between. */
-static int glued(const scan_t *s, size_t i) { return i < s->n && !(s->t[i].flags & F_SPACE); }
+static int glued(const scan_t *s, size_t i)
+{
+    return i < s->n && !(s->t[i].flags & F_SPACE);
+}
 
 static int is_plain_num(const scan_t *s, size_t i)
 {
@@ -787,11 +818,13 @@ static int is_year_num(const scan_t *s, size_t i)
             (p[0] == 0xE2 && p[1] == 0x82) /* € */)
             return 0;
     }
-    if (i > 0 && (is_word(s, i - 1, "no") || is_word(s, i - 1, "number") || is_word(s, i - 1, "flight") ||
-                  is_word(s, i - 1, "route") || is_word(s, i - 1, "model")))
+    if (i > 0 &&
+        (is_word(s, i - 1, "no") || is_word(s, i - 1, "number") || is_word(s, i - 1, "flight") ||
+         is_word(s, i - 1, "route") || is_word(s, i - 1, "model")))
         return 0;
     if (i + 1 < s->n) {
-        if (is_punct(s, i + 1, '%') || (glued(s, i + 1) && (s->t[i + 1].kind == T_OTHER || s->t[i + 1].kind == T_WORD)))
+        if (is_punct(s, i + 1, '%') ||
+            (glued(s, i + 1) && (s->t[i + 1].kind == T_OTHER || s->t[i + 1].kind == T_WORD)))
             return 0;
         if (has(s, i + 1, LC_YEAR_BLOCK))
             return 0;
@@ -871,11 +904,10 @@ static void set_day_z(match_t *m, int64_t z)
 static int anchor_value(const scan_t *s, int unit, int offset, match_t *m)
 {
     if (!s->py) {
-        static const char *const unknown[] = {[U_D] = "XXXX-XX-XX", [U_W] = "XXXX-WXX",
-                                              [U_WE] = "XXXX-WXX-WE", [U_M] = "XXXX-XX",
-                                              [U_Q] = "XXXX-QX",     [U_Y] = "XXXX",
-                                              [U_DE] = "XXX",        [U_CE] = "XX",
-                                              [U_HALF] = "XXXX-HX"};
+        static const char *const unknown[] = {
+            [U_D] = "XXXX-XX-XX", [U_W] = "XXXX-WXX", [U_WE] = "XXXX-WXX-WE",
+            [U_M] = "XXXX-XX",    [U_Q] = "XXXX-QX",  [U_Y] = "XXXX",
+            [U_DE] = "XXX",       [U_CE] = "XX",      [U_HALF] = "XXXX-HX"};
         if (unit >= (int)NAMES_COUNT(unknown) || !unknown[unit])
             return 0;
         snprintf(m->value, sizeof(m->value), "%s", unknown[unit]);
@@ -884,7 +916,9 @@ static int anchor_value(const scan_t *s, int unit, int offset, match_t *m)
     int wy, wn;
     long idx;
     switch (unit) {
-    case U_D: set_day_z(m, s->pz + offset); return 1;
+    case U_D:
+        set_day_z(m, s->pz + offset);
+        return 1;
     case U_W:
     case U_WE:
         iso_week(s->pz + 7 * offset, &wy, &wn);
@@ -902,10 +936,17 @@ static int anchor_value(const scan_t *s, int unit, int offset, match_t *m)
         idx = (long)s->py * 2 + (s->pm - 1) / 6 + offset;
         snprintf(m->value, sizeof(m->value), "%04ld-H%ld", idx / 2, idx % 2 + 1);
         return 1;
-    case U_Y: snprintf(m->value, sizeof(m->value), "%04d", s->py + offset); return 1;
-    case U_DE: snprintf(m->value, sizeof(m->value), "%03d", s->py / 10 + offset); return 1;
-    case U_CE: snprintf(m->value, sizeof(m->value), "%02d", s->py / 100 + offset); return 1;
-    default: return 0;
+    case U_Y:
+        snprintf(m->value, sizeof(m->value), "%04d", s->py + offset);
+        return 1;
+    case U_DE:
+        snprintf(m->value, sizeof(m->value), "%03d", s->py / 10 + offset);
+        return 1;
+    case U_CE:
+        snprintf(m->value, sizeof(m->value), "%02d", s->py / 100 + offset);
+        return 1;
+    default:
+        return 0;
     }
 }
 
@@ -963,25 +1004,52 @@ static int duration_value(char *buf, size_t n, int v10, int unit)
     } else {
         if (v10 % 10 == 5 && v10 < 10) { /* "half an hour" */
             switch (unit) {
-            case U_H: snprintf(buf, n, "PT30M"); return 1;
-            case U_Y: snprintf(buf, n, "P6M"); return 1;
-            case U_D: snprintf(buf, n, "PT12H"); return 1;
-            case U_MIN: snprintf(buf, n, "PT30S"); return 1;
-            default: break;
+            case U_H:
+                snprintf(buf, n, "PT30M");
+                return 1;
+            case U_Y:
+                snprintf(buf, n, "P6M");
+                return 1;
+            case U_D:
+                snprintf(buf, n, "PT12H");
+                return 1;
+            case U_MIN:
+                snprintf(buf, n, "PT30S");
+                return 1;
+            default:
+                break;
             }
         }
         fmt_num10(num, sizeof(num), v10);
     }
     switch (unit) {
-    case U_S: snprintf(buf, n, "PT%sS", num); return 1;
-    case U_MIN: snprintf(buf, n, "PT%sM", num); return 1;
-    case U_H: snprintf(buf, n, "PT%sH", num); return 1;
-    case U_D: snprintf(buf, n, "P%sD", num); return 1;
-    case U_W: snprintf(buf, n, "P%sW", num); return 1;
-    case U_WE: snprintf(buf, n, "P%sWE", num); return 1;
-    case U_M: snprintf(buf, n, "P%sM", num); return 1;
-    case U_Q: snprintf(buf, n, "P%sQ", num); return 1;
-    case U_Y: snprintf(buf, n, "P%sY", num); return 1;
+    case U_S:
+        snprintf(buf, n, "PT%sS", num);
+        return 1;
+    case U_MIN:
+        snprintf(buf, n, "PT%sM", num);
+        return 1;
+    case U_H:
+        snprintf(buf, n, "PT%sH", num);
+        return 1;
+    case U_D:
+        snprintf(buf, n, "P%sD", num);
+        return 1;
+    case U_W:
+        snprintf(buf, n, "P%sW", num);
+        return 1;
+    case U_WE:
+        snprintf(buf, n, "P%sWE", num);
+        return 1;
+    case U_M:
+        snprintf(buf, n, "P%sM", num);
+        return 1;
+    case U_Q:
+        snprintf(buf, n, "P%sQ", num);
+        return 1;
+    case U_Y:
+        snprintf(buf, n, "P%sY", num);
+        return 1;
     case U_F:
         if (v10 < 0)
             snprintf(buf, n, "PXW");
@@ -1000,7 +1068,8 @@ static int duration_value(char *buf, size_t n, int v10, int unit)
         else
             fmt_num10(num, sizeof(num), v10 * 100), snprintf(buf, n, "P%sY", num);
         return 1;
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -1158,8 +1227,8 @@ static int m_month(const scan_t *s, size_t i, match_t *m)
     if (abbr)
         return 0;
     /* Bare month. "May" and "March" are also a modal and a verb. */
-    int cue = i > 0 && (has(s, i - 1, LC_MONTH_OK) || has(s, i - 1, LC_MODIFIER) ||
-                        is_dash(s, i - 1));
+    int cue =
+        i > 0 && (has(s, i - 1, LC_MONTH_OK) || has(s, i - 1, LC_MODIFIER) || is_dash(s, i - 1));
     if ((mo == 5 || mo == 3) && !cue)
         return 0;
     if (j < s->n && s->t[j].kind == T_WORD && (s->t[j].flags & F_CAP) && !cue)
@@ -1354,7 +1423,10 @@ static int m_weekday_core(const scan_t *s, size_t b, size_t i, int rel, match_t 
     return 1;
 }
 
-static int m_weekday(const scan_t *s, size_t i, match_t *m) { return m_weekday_core(s, i, i, 0, m); }
+static int m_weekday(const scan_t *s, size_t i, match_t *m)
+{
+    return m_weekday_core(s, i, i, 0, m);
+}
 
 /* Reads a number expression: "two", "27", "2.5", "twenty-five", "two and a half",
  * "a few", "several". @returns the token after it (0 = none); *v10 in tenths, -1 vague. */
@@ -1395,7 +1467,8 @@ static size_t read_number(const scan_t *s, size_t i, int *v10)
             return j;
         }
         if (v >= 20 && v < 100 && v % 10 == 0 && is_dash(s, j) && glued(s, j) &&
-            has(s, j + 1, LC_NUMBER) && val(s, j + 1, LC_NUMBER) > 0 && val(s, j + 1, LC_NUMBER) < 10) {
+            has(s, j + 1, LC_NUMBER) && val(s, j + 1, LC_NUMBER) > 0 &&
+            val(s, j + 1, LC_NUMBER) < 10) {
             v += val(s, j + 1, LC_NUMBER);
             j += 2;
         }
@@ -1422,18 +1495,27 @@ static int ago_value(const scan_t *s, int v10, int unit, int dir, match_t *m)
     switch (unit) {
     case U_D:
         return anchor_value(s, U_D, n, m);
-    case U_W: return anchor_value(s, U_W, n, m);
-    case U_F: return anchor_value(s, U_W, 2 * n, m);
-    case U_M: return anchor_value(s, U_M, n, m);
-    case U_Q: return anchor_value(s, U_Q, n, m);
-    case U_Y: return anchor_value(s, U_Y, n, m);
-    case U_DE: return anchor_value(s, U_Y, 10 * n, m);
-    case U_CE: return anchor_value(s, U_Y, 100 * n, m);
-    default: return 0;
+    case U_W:
+        return anchor_value(s, U_W, n, m);
+    case U_F:
+        return anchor_value(s, U_W, 2 * n, m);
+    case U_M:
+        return anchor_value(s, U_M, n, m);
+    case U_Q:
+        return anchor_value(s, U_Q, n, m);
+    case U_Y:
+        return anchor_value(s, U_Y, n, m);
+    case U_DE:
+        return anchor_value(s, U_Y, 10 * n, m);
+    case U_CE:
+        return anchor_value(s, U_Y, 100 * n, m);
+    default:
+        return 0;
     }
 }
 
-/* Previous token (if any) reads as an amount or a frequency: "$5 million a year", "twice a year". */
+/* Previous token (if any) reads as an amount or a frequency: "$5 million a year", "twice a year".
+ */
 static int before_is_rate(const scan_t *s, size_t i)
 {
     if (i == 0)
@@ -1765,7 +1847,8 @@ static int m_season(const scan_t *s, size_t i, match_t *m)
     if (!is_year_num(s, k))
         return 0;
     match_init(m, i, k + 1, TX_DATE);
-    snprintf(m->value, sizeof(m->value), "%04d-%s", s->t[k].num, season_names[val(s, i, LC_SEASON)]);
+    snprintf(m->value, sizeof(m->value), "%04d-%s", s->t[k].num,
+             season_names[val(s, i, LC_SEASON)]);
     take_the(s, m);
     return 1;
 }
@@ -1829,7 +1912,7 @@ typedef int (*matcher_fn)(const scan_t *s, size_t i, match_t *m);
 
 static int m_modifier(const scan_t *s, size_t i, match_t *m);
 
-#define CL(c) (1u << (c))
+#define CL(c)   (1u << (c))
 #define K_NUM   0x1 /* the matcher may start at a number token */
 #define K_OTHER 0x2 /* ... at a letters-and-digits token ("FY2008", "Q3") */
 
@@ -1858,9 +1941,9 @@ static const struct {
 };
 
 /* Every class some matcher (or m_modifier) starts at. */
-#define START_CLASSES                                                                          \
-    (CL(LC_PHRASE) | CL(LC_MONTH) | CL(LC_MONTH_ABBR) | CL(LC_CUE) | CL(LC_WEEKDAY) |          \
-     CL(LC_RELATIVE) | CL(LC_ORDINAL) | CL(LC_SEASON) | CL(LC_SET) | CL(LC_QUANT) |            \
+#define START_CLASSES                                                                              \
+    (CL(LC_PHRASE) | CL(LC_MONTH) | CL(LC_MONTH_ABBR) | CL(LC_CUE) | CL(LC_WEEKDAY) |              \
+     CL(LC_RELATIVE) | CL(LC_ORDINAL) | CL(LC_SEASON) | CL(LC_SET) | CL(LC_QUANT) |                \
      CL(LC_NUMBER) | CL(LC_APPROX) | CL(LC_MODIFIER))
 
 static int try_inner(const scan_t *s, size_t i, match_t *best)
@@ -1882,7 +1965,8 @@ static int try_inner(const scan_t *s, size_t i, match_t *best)
     for (size_t k = 0; k < ARRAY_LEN(inner_matchers); k++) {
         if (!(inner_matchers[k].classes & classes) && !(inner_matchers[k].kinds & kind))
             continue;
-        if (inner_matchers[k].fn(s, i, &m) && (!found || m.e > best->e || (m.e == best->e && m.b < best->b))) {
+        if (inner_matchers[k].fn(s, i, &m) &&
+            (!found || m.e > best->e || (m.e == best->e && m.b < best->b))) {
             *best = m;
             found = 1;
         }
@@ -1980,7 +2064,8 @@ static int emit(const scan_t *s, json_t *arr, size_t start, size_t end, int type
         json_object_set_new(o, "value", json_string(value)) ||
         json_object_set_new(o, "type", json_string(type_names[type])) ||
         json_object_set_new(o, "start", json_integer((json_int_t)start)) ||
-        json_object_set_new(o, "end", json_integer((json_int_t)end)) || json_array_append_new(arr, o)) {
+        json_object_set_new(o, "end", json_integer((json_int_t)end)) ||
+        json_array_append_new(arr, o)) {
         json_decref(o);
         return -1;
     }
@@ -2008,7 +2093,8 @@ int bl_dates_extract(const bl_dates_t *dates, const bl_doc_t *doc, json_t *recor
     s.cache_pos = SIZE_MAX;
     tok_t stack[1024]; /* a 4 KB article has about 900 tokens */
     if (doc->text && doc->len &&
-        tokenize(dates, doc->text, doc->len, stack, sizeof(stack) / sizeof(stack[0]), &s.t, &s.n) != 0) {
+        tokenize(dates, doc->text, doc->len, stack, sizeof(stack) / sizeof(stack[0]), &s.t, &s.n) !=
+            0) {
         json_decref(arr);
         return -1;
     }
@@ -2018,7 +2104,8 @@ int bl_dates_extract(const bl_dates_t *dates, const bl_doc_t *doc, json_t *recor
         const tok_t *t = &s.t[i];
         match_t m;
         /* Only numbers and words of a starting class begin an expression. */
-        if (t->kind == T_PUNCT || (t->kind == T_WORD && (!t->lex || !(t->lex->classes & START_CLASSES))) ||
+        if (t->kind == T_PUNCT ||
+            (t->kind == T_WORD && (!t->lex || !(t->lex->classes & START_CLASSES))) ||
             !try_at(&s, i, &m)) {
             i++;
             continue;

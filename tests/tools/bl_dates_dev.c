@@ -20,7 +20,7 @@
 
 #include "enrich/enrich.h"
 
-#define HEADER_LEN 17 /* " date YYYY-MM-DD " */
+#define HEADER_LEN        17 /* " date YYYY-MM-DD " */
 #define SCORED_PARAGRAPHS 5
 
 typedef struct article_file {
@@ -141,7 +141,8 @@ static void score_type(json_t *gold, json_t *pred, size_t limit, const char *typ
 {
     size_t gi, pi;
     json_t *g, *p;
-    json_array_foreach(gold, gi, g) {
+    json_array_foreach(gold, gi, g)
+    {
         const char *gt = json_string_value(json_object_get(g, "type"));
         if (type && strcmp(gt, type) != 0)
             continue;
@@ -150,7 +151,8 @@ static void score_type(json_t *gold, json_t *pred, size_t limit, const char *typ
         long ge = (long)json_integer_value(json_object_get(g, "end_byte")) - HEADER_LEN;
         const char *gv = json_string_value(json_object_get(g, "value"));
         int found = 0;
-        json_array_foreach(pred, pi, p) {
+        json_array_foreach(pred, pi, p)
+        {
             long ps = (long)json_integer_value(json_object_get(p, "start"));
             long pe = (long)json_integer_value(json_object_get(p, "end"));
             const char *pt = json_string_value(json_object_get(p, "type"));
@@ -170,10 +172,11 @@ static void score_type(json_t *gold, json_t *pred, size_t limit, const char *typ
                 c->overlap_ok++;
         }
         if (!found && verbose)
-            printf("  MISS  %-34s gold %-12s %s  [%s]\n", json_string_value(json_object_get(g, "text")),
-                   gv, gt, name);
+            printf("  MISS  %-34s gold %-12s %s  [%s]\n",
+                   json_string_value(json_object_get(g, "text")), gv, gt, name);
     }
-    json_array_foreach(pred, pi, p) {
+    json_array_foreach(pred, pi, p)
+    {
         long ps = (long)json_integer_value(json_object_get(p, "start"));
         long pe = (long)json_integer_value(json_object_get(p, "end"));
         const char *pt = json_string_value(json_object_get(p, "type"));
@@ -183,7 +186,8 @@ static void score_type(json_t *gold, json_t *pred, size_t limit, const char *typ
         if (!verbose)
             continue;
         int found = 0;
-        json_array_foreach(gold, gi, g) {
+        json_array_foreach(gold, gi, g)
+        {
             long gs = (long)json_integer_value(json_object_get(g, "start_byte")) - HEADER_LEN;
             long ge = (long)json_integer_value(json_object_get(g, "end_byte")) - HEADER_LEN;
             if (ps == gs && pe == ge)
@@ -231,7 +235,8 @@ static int cmd_eval(const bl_dates_t *dates, const char *dir, int verbose)
         free(names[k]);
     }
     free(names);
-    printf("articles: %zu (scored: headline + first %d body paragraphs)\n", n, SCORED_PARAGRAPHS - 1);
+    printf("articles: %zu (scored: headline + first %d body paragraphs)\n", n,
+           SCORED_PARAGRAPHS - 1);
     f1_line("all extent (exact)", all.extent_ok, all.pred, all.gold);
     f1_line("all value (exact)", all.value_ok, all.pred, all.gold);
     f1_line("all extent (overlap)", all.overlap_ok, all.pred, all.gold);
@@ -270,7 +275,8 @@ static int cmd_bench(const bl_dates_t *dates, const char *dir, int rounds)
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
     clock_gettime(CLOCK_MONOTONIC, &w1);
     double us = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / 1e3;
-    double wall_us = ((double)(w1.tv_sec - w0.tv_sec) * 1e9 + (double)(w1.tv_nsec - w0.tv_nsec)) / 1e3;
+    double wall_us =
+        ((double)(w1.tv_sec - w0.tv_sec) * 1e9 + (double)(w1.tv_nsec - w0.tv_nsec)) / 1e3;
     double per_article = us / ((double)rounds * (double)n);
     double per_4k = us / ((double)rounds * (double)bytes / 4096.0);
     /* Reference in the same run: the shared tokeniser over the same texts. */
@@ -284,11 +290,13 @@ static int cmd_bench(const bl_dates_t *dates, const char *dir, int rounds)
         }
     }
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &w1);
-    double ref_us = ((double)(w1.tv_sec - w0.tv_sec) * 1e9 + (double)(w1.tv_nsec - w0.tv_nsec)) / 1e3;
+    double ref_us =
+        ((double)(w1.tv_sec - w0.tv_sec) * 1e9 + (double)(w1.tv_nsec - w0.tv_nsec)) / 1e3;
     printf("articles %zu x %d rounds, mean %.0f bytes, %zu dates/round\n", n, rounds,
            (double)bytes / (double)n, found / (size_t)rounds);
     printf("CPU: %.2f us/article, %.2f us per 4 KB, %.1f MB/s (wall %.2f us/article)\n",
-           per_article, per_4k, (double)bytes * rounds / us, wall_us / ((double)rounds * (double)n));
+           per_article, per_4k, (double)bytes * rounds / us,
+           wall_us / ((double)rounds * (double)n));
     printf("reference bl_doc_tokenize: CPU %.2f us per 4 KB; dates/tokenize = %.2f\n",
            ref_us / ((double)rounds * (double)bytes / 4096.0), us / ref_us);
     for (size_t k = 0; k < n; k++) {

@@ -53,7 +53,8 @@ static json_t *run(const char *text, int y, int m, int d)
     /* Every span is exact: text == doc.text[start:end]. */
     size_t i;
     json_t *o;
-    json_array_foreach(arr, i, o) {
+    json_array_foreach(arr, i, o)
+    {
         size_t start = (size_t)json_integer_value(json_object_get(o, "start"));
         size_t end = (size_t)json_integer_value(json_object_get(o, "end"));
         const char *t = json_string_value(json_object_get(o, "text"));
@@ -64,7 +65,8 @@ static json_t *run(const char *text, int y, int m, int d)
     return arr;
 }
 
-/* Asserts that @p arr[idx] is @p expr (its first occurrence in @p text) with this value and type. */
+/* Asserts that @p arr[idx] is @p expr (its first occurrence in @p text) with this value and type.
+ */
 static void expect(json_t *arr, size_t idx, const char *text, const char *expr, const char *value,
                    const char *type)
 {
@@ -104,7 +106,8 @@ static void none(const char *text)
 
 static void test_absolute(void **state)
 {
-    one("The deal closed on December 31, 2021, officials said.", "December 31, 2021", "2021-12-31", "DATE");
+    one("The deal closed on December 31, 2021, officials said.", "December 31, 2021", "2021-12-31",
+        "DATE");
     one("It was signed on 31 December 2021 in Paris.", "31 December 2021", "2021-12-31", "DATE");
     one("He was born in 1997.", "1997", "1997", "DATE");
     one("Prices soared in the 1990s.", "the 1990s", "199", "DATE");
@@ -126,7 +129,8 @@ static void test_month_day_without_year(void **state)
     one("Shares fell on December 20.", "December 20", "2021-12-20", "DATE");
     /* A planned event later in the publication month stays this year. */
     json_t *arr = run("Apple announced an event to be held on October 12.", 2005, 10, 4);
-    expect(arr, 0, "Apple announced an event to be held on October 12.", "October 12", "2005-10-12", "DATE");
+    expect(arr, 0, "Apple announced an event to be held on October 12.", "October 12", "2005-10-12",
+           "DATE");
     json_decref(arr);
 
     const char *text = "Meetings are set for Jan 9-10 in Geneva.";
@@ -134,8 +138,10 @@ static void test_month_day_without_year(void **state)
     assert_int_equal(json_array_size(arr), 2);
     expect(arr, 0, text, "Jan 9", "2022-01-09", "DATE");
     assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 1), "text")), "10");
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 1), "start")), strstr(text, "10") - text);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 1), "value")), "2022-01-10");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 1), "start")),
+                     strstr(text, "10") - text);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 1), "value")),
+                        "2022-01-10");
     json_decref(arr);
 }
 
@@ -191,7 +197,8 @@ static void test_durations(void **state)
     one("Talks lasted several months.", "several months", "PXM", "DURATION");
     one("The strike lasted two weeks.", "two weeks", "P2W", "DURATION");
     one("It ended a fifty-year partnership.", "fifty-year", "P50Y", "DURATION");
-    one("The rebuild took almost two and a half years.", "almost two and a half years", "P2.5Y", "DURATION");
+    one("The rebuild took almost two and a half years.", "almost two and a half years", "P2.5Y",
+        "DURATION");
     one("The index rose in the past decade.", "the past decade", "P10Y", "DURATION");
     one("Output will grow over the next four years.", "the next four years", "P4Y", "DURATION");
     one("The flight took thirty minutes.", "thirty minutes", "PT30M", "DURATION");
@@ -226,7 +233,8 @@ static void test_sets(void **state)
 
 static void test_quarters_seasons_fiscal(void **state)
 {
-    one("Profit rose in the third quarter of 2021.", "the third quarter of 2021", "2021-Q3", "DATE");
+    one("Profit rose in the third quarter of 2021.", "the third quarter of 2021", "2021-Q3",
+        "DATE");
     one("Sales fell in the first half of 2008.", "the first half of 2008", "2008-H1", "DATE");
     one("The shares rose in the summer of 2008.", "the summer of 2008", "2008-SU", "DATE");
     one("Prices peaked last summer.", "last summer", "2021-SU", "DATE");
@@ -264,16 +272,21 @@ static void test_unknown_publication_date(void **state)
     json_decref(arr);
     arr = run("It opened on Thursday, in 1997, last year.", 0, 0, 0);
     assert_int_equal(json_array_size(arr), 3);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "value")), "XXXX-WXX-4");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 1), "value")), "1997");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 2), "value")), "XXXX");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "value")),
+                        "XXXX-WXX-4");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 1), "value")),
+                        "1997");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 2), "value")),
+                        "XXXX");
     json_decref(arr);
 }
 
 static void test_utf8_offsets(void **state)
 {
     /* Offsets are bytes: the euro sign and curly quotes before the date take 3 bytes each. */
-    const char *text = "\xE2\x80\x9C" "Costs \xE2\x82\xAC" "5bn\xE2\x80\x9D, it said on Tuesday.";
+    const char *text = "\xE2\x80\x9C"
+                       "Costs \xE2\x82\xAC"
+                       "5bn\xE2\x80\x9D, it said on Tuesday.";
     json_t *arr = run(text, 2021, 12, 31);
     assert_int_equal(json_array_size(arr), 1);
     expect(arr, 0, text, "Tuesday", "2021-12-28", "DATE");
