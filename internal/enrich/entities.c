@@ -28,6 +28,7 @@
 #define CUE_SAYS      0x0800 /* "said", "says": a person precedes */
 #define CUE_KEEPTITLE 0x1000 /* a title kept in the mention: "President", "Senator" */
 #define CUE_CAMEL     0x2000 /* "iPhone", "MacBook": products more often than people */
+#define CUE_INNERCAP  0x4000 /* lower-case first letter, a capital inside ("eBay") */
 
 typedef struct cue_slot {
     uint64_t key;
@@ -259,6 +260,7 @@ typedef struct doc_entity {
     uint32_t ntok;
     int count, in_headline, in_body;
     uint32_t first_start;
+    uint32_t first_mention; /* output: where its mentions start in the grouped order */
 } doc_entity_t;
 
 typedef struct mention {
@@ -275,7 +277,7 @@ typedef struct run_ctx {
     doc_entity_t *ents;
     size_t nents;
     mention_t *ments;
-    size_t nments;
+    size_t nments, ments_cap;
 } run_ctx_t;
 
 static const char *const TYPE_PERSON = "PERSON";
@@ -432,10 +434,7 @@ static void pass_gazetteer(run_ctx_t *c)
         /* Names start capitalised, with a digit, or lower case with a capital
          * inside ("eBay", "al-Qaeda"): skip the plain lower-case words. */
         if (!(tok[i].flags & (BL_TOK_CAP | BL_TOK_NUMBER))) {
-            int inner_cap = 0;
-            for (uint32_t k = tok[i].start; k < tok[i].end && !inner_cap; k++)
-                inner_cap = c->doc->text[k] >= 'A' && c->doc->text[k] <= 'Z';
-            if (!inner_cap)
+            if (!(c->ti[i].cue & CUE_INNERCAP))
                 continue;
         }
         bl_gazetteer_hit_t hit;
@@ -611,10 +610,21 @@ static void pass_link(run_ctx_t *c, const pending_t *pend, size_t npend)
     }
 }
 
-static int cmp_mention(const void *a, const void *b)
+/* Mentions come in a few sorted runs (one per pass): insertion sort beats
+ * qsort here and needs no allocation. */
+static void sort_mentions(mention_t *m, size_t n)
 {
-    const mention_t *x = a, *y = b;
-    return x->start < y->start ? -1 : x->start > y->start;
+    for (size_t i = 1; i < n; i++) {
+        if (m[i - 1].start <= m[i].start)
+            continue;
+        mention_t x = m[i];
+        size_t j = i;
+        while (j > 0 && m[j - 1].start > x.start) {
+            m[j] = m[j - 1];
+            j--;
+        }
+        m[j] = x;
+    }
 }
 
 typedef struct ranked {
@@ -622,12 +632,70 @@ typedef struct ranked {
     size_t ent;
 } ranked_t;
 
-static int cmp_ranked(const void *a, const void *b)
+static int ranked_before(const ranked_t *x, const ranked_t *y)
 {
-    const ranked_t *x = a, *y = b;
     if (x->salience != y->salience)
-        return x->salience > y->salience ? -1 : 1;
-    return x->ent < y->ent ? -1 : x->ent > y->ent;
+        return x->salience > y->salience;
+    return x->ent < y->ent;
+}
+
+static void sort_ranked(ranked_t *r, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        ranked_t x = r[i];
+        size_t j = i;
+        while (j > 0 && ranked_before(&x, &r[j - 1])) {
+            r[j] = r[j - 1];
+            j--;
+        }
+        r[j] = x;
+    }
+}
+
+/* Scratch memory for one call: a stack block for usual articles, the heap
+ * beyond it (a per-call malloc of this size cost more than the matching). */
+typedef struct scratch {
+    char *base;
+    size_t used, cap;
+    void *heap[8];
+    int nheap;
+} scratch_t;
+
+static void *scratch_get(scratch_t *s, size_t bytes)
+{
+    bytes = (bytes + 15) & ~(size_t)15;
+    if (s->cap - s->used >= bytes) {
+        void *p = s->base + s->used;
+        s->used += bytes;
+        return p;
+    }
+    if (s->nheap == 8)
+        return NULL;
+    void *p = malloc(bytes);
+    if (p)
+        s->heap[s->nheap++] = p;
+    return p;
+}
+
+/* A mention's text as a JSON string; repeated texts of one entity share one
+ * string ("Boeing" fourteen times is one allocation). */
+typedef struct text_cache {
+    uint32_t start, len;
+    json_t *str;
+} text_cache_t;
+
+static json_t *mention_text(const bl_doc_t *doc, const mention_t *mt, text_cache_t *cache,
+                            size_t *ncache)
+{
+    uint32_t len = mt->end - mt->start;
+    for (size_t k = 0; k < *ncache; k++)
+        if (cache[k].len == len && memcmp(doc->text + cache[k].start, doc->text + mt->start, len) == 0)
+            return json_incref(cache[k].str);
+    /* Spans start and end on code-point boundaries of valid UTF-8 text. */
+    json_t *str = json_stringn_nocheck(doc->text + mt->start, len);
+    if (str && *ncache < 4)
+        cache[(*ncache)++] = (text_cache_t){mt->start, len, json_incref(str)};
+    return str;
 }
 
 int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *record)
@@ -637,26 +705,19 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         return -1;
     size_t n = doc->ntokens;
     if (n == 0)
-        return json_object_set_new(record, "entities", arr);
-    /* One scratch block per call. */
-    size_t bytes = n * (sizeof(tok_info_t) + sizeof(uint64_t) + sizeof(doc_entity_t) +
-                        2 * sizeof(mention_t) + sizeof(pending_t) + sizeof(ranked_t));
-    char *scratch = malloc(bytes);
-    if (!scratch) {
-        json_decref(arr);
-        return -1;
-    }
+        return json_object_set_new_nocheck(record, "entities", arr);
+    _Alignas(16) char stack_block[64 * 1024];
+    scratch_t sc = {stack_block, 0, sizeof(stack_block), {NULL}, 0};
     run_ctx_t c = {0};
     c.e = e;
     c.doc = doc;
-    c.keys = (uint64_t *)scratch;
-    c.ents = (doc_entity_t *)(c.keys + n);
-    c.ments = (mention_t *)(c.ents + n);
-    ranked_t *ranked = (ranked_t *)(c.ments + 2 * n);
-    pending_t *pend = (pending_t *)(ranked + n);
-    c.ti = (tok_info_t *)(pend + n);
-    size_t npend = 0;
+    c.keys = scratch_get(&sc, n * sizeof(*c.keys));
+    c.ti = scratch_get(&sc, n * sizeof(*c.ti));
+    if (!c.keys || !c.ti)
+        goto oom;
 
+    /* Tokens where a name may start bound the entities and mentions. */
+    size_t ncand = 0;
     for (size_t i = 0; i < n; i++) {
         const bl_token_t *t = &doc->tokens[i];
         const char *s = doc->text + t->start;
@@ -678,29 +739,50 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         c.keys[i] = bl_gazetteer_token_key(s, len, &kl);
         ti->key_end = t->start + (uint32_t)kl;
         ti->cue = cue_get(e, c.keys[i], (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS)) != 0);
-        if ((t->flags & BL_TOK_WORD) && !(t->flags & BL_TOK_ALLCAPS) && len > 2 &&
-            !(s[0] == 'M' && s[1] == 'c'))
-            for (size_t k = 1; k + 1 < len; k++)
-                if (s[k] >= 'a' && s[k] <= 'z' && s[k + 1] >= 'A' && s[k + 1] <= 'Z') {
-                    ti->cue |= CUE_CAMEL;
-                    break;
-                }
-        if (t->flags & BL_TOK_WORD)
+        if ((t->flags & BL_TOK_WORD) && (t->flags & BL_TOK_CAP)) {
+            /* Digits ("A380", "WPA2": models, not names), a capital after a
+             * lower-case letter ("MacBook"). Only names need the look. */
+            int digit = 0, camel = 0;
+            for (size_t k = 0; k < len; k++) {
+                unsigned char ch = (unsigned char)s[k];
+                digit |= (unsigned)(ch - '0') < 10u;
+                camel |= k >= 2 && (unsigned)(ch - 'A') < 26u &&
+                         (unsigned)((unsigned char)s[k - 1] - 'a') < 26u;
+            }
+            if (digit)
+                ti->cue |= CUE_STOP;
+            if (camel && !(t->flags & BL_TOK_ALLCAPS) && len > 2 && !(s[0] == 'M' && s[1] == 'c'))
+                ti->cue |= CUE_CAMEL;
+        } else if (t->flags & BL_TOK_WORD) {
             for (size_t k = 0; k < len; k++)
-                if (s[k] >= '0' && s[k] <= '9') {
-                    ti->cue |= CUE_STOP; /* "A380", "WPA2": models, not names */
+                if ((unsigned)((unsigned char)s[k] - 'A') < 26u) {
+                    ti->cue |= CUE_INNERCAP;
                     break;
                 }
+        }
+        if (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS | BL_TOK_NUMBER) || (ti->cue & CUE_INNERCAP))
+            ncand++;
     }
+    size_t ments_cap = 3 * ncand + 4;
+    c.ents = scratch_get(&sc, (ncand + 1) * sizeof(*c.ents));
+    c.ments = scratch_get(&sc, ments_cap * sizeof(*c.ments));
+    ranked_t *ranked = scratch_get(&sc, (ncand + 1) * sizeof(*ranked));
+    pending_t *pend = scratch_get(&sc, (ncand + 1) * sizeof(*pend));
+    uint32_t *order = scratch_get(&sc, ments_cap * sizeof(*order));
+    if (!c.ents || !c.ments || !ranked || !pend || !order)
+        goto oom;
+    c.ments_cap = ments_cap;
+    size_t npend = 0;
+
     pass_gazetteer(&c);
     pass_rules(&c, pend, &npend);
     pass_link(&c, pend, npend);
 
-    qsort(c.ments, c.nments, sizeof(*c.ments), cmp_mention);
+    sort_mentions(c.ments, c.nments);
     /* "San Francisco, California": the place with its region is a mention
      * of the place too (the region keeps its own mention). */
     size_t nbase = c.nments;
-    for (size_t m = 0; m + 1 < nbase; m++) {
+    for (size_t m = 0; m + 1 < nbase && c.nments < c.ments_cap; m++) {
         const mention_t *a = &c.ments[m], *b = &c.ments[m + 1];
         size_t comma = a->last_tok + 1;
         if (c.ents[a->entity].type != TYPE_LOC && strcmp(c.ents[a->entity].type, TYPE_LOC) != 0)
@@ -714,7 +796,7 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         x->end = b->end;
         c.ents[a->entity].count++;
     }
-    qsort(c.ments, c.nments, sizeof(*c.ments), cmp_mention);
+    sort_mentions(c.ments, c.nments);
     size_t nranked = 0;
     for (size_t k = 0; k < c.nents; k++) {
         doc_entity_t *d = &c.ents[k];
@@ -725,10 +807,26 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         double sal = 0.35 * (d->in_headline ? 1 : 0) + 0.35 * (1.0 - pos) + 0.30 * freq;
         ranked[nranked++] = (ranked_t){sal, k};
     }
-    qsort(ranked, nranked, sizeof(*ranked), cmp_ranked);
+    sort_ranked(ranked, nranked);
+    /* Mentions grouped by entity, in text order (a counting sort). */
+    for (size_t k = 0; k < c.nents; k++)
+        c.ents[k].first_mention = 0;
+    for (size_t m = 0; m < c.nments; m++)
+        c.ents[c.ments[m].entity].first_mention++;
+    uint32_t at = 0;
+    for (size_t k = 0; k < c.nents; k++) {
+        uint32_t cnt = c.ents[k].first_mention;
+        c.ents[k].first_mention = at;
+        at += cnt;
+    }
+    for (size_t m = 0; m < c.nments; m++) {
+        doc_entity_t *d = &c.ents[c.ments[m].entity];
+        order[d->first_mention++] = (uint32_t)m;
+    }
     int rc = 0;
     for (size_t r = 0; r < nranked && !rc; r++) {
-        const doc_entity_t *d = &c.ents[ranked[r].ent];
+        size_t ent = ranked[r].ent;
+        const doc_entity_t *d = &c.ents[ent];
         json_t *obj = json_object(), *ms = json_array();
         if (!obj || !ms) {
             json_decref(obj);
@@ -738,36 +836,47 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         }
         if (d->gaz >= 0) {
             const bl_gazetteer_entity_t *ge = bl_gazetteer_entity(e->gaz, (uint32_t)d->gaz);
-            json_object_set_new(obj, "id", ge->qid ? json_string(ge->qid) : json_null());
-            json_object_set_new(obj, "name", json_string(ge->name));
+            json_object_set_new_nocheck(obj, "id", ge->qid ? json_string(ge->qid) : json_null());
+            json_object_set_new_nocheck(obj, "name", json_string(ge->name));
         } else {
-            json_object_set_new(obj, "id", json_null());
-            json_object_set_new(obj, "name", json_stringn(doc->text + d->name_start,
-                                                          d->name_end - d->name_start));
+            json_object_set_new_nocheck(obj, "id", json_null());
+            json_object_set_new_nocheck(obj, "name", json_stringn_nocheck(doc->text + d->name_start,
+                                                                      d->name_end - d->name_start));
         }
-        json_object_set_new(obj, "type", json_string(d->type));
-        int count = 0;
-        for (size_t m = 0; m < c.nments; m++) {
-            if (c.ments[m].entity != (int32_t)ranked[r].ent)
-                continue;
-            const mention_t *mt = &c.ments[m];
+        json_object_set_new_nocheck(obj, "type", json_string(d->type));
+        /* first_mention now points past the entity's last mention. */
+        uint32_t end = d->first_mention, begin = end;
+        while (begin > 0 && c.ments[order[begin - 1]].entity == (int32_t)ent)
+            begin--;
+        text_cache_t cache[4];
+        size_t ncache = 0;
+        for (uint32_t o = begin; o < end; o++) {
+            const mention_t *mt = &c.ments[order[o]];
             json_t *mj = json_object();
-            json_object_set_new(mj, "text", json_stringn(doc->text + mt->start, mt->end - mt->start));
-            json_object_set_new(mj, "start", json_integer(mt->start));
-            json_object_set_new(mj, "end", json_integer(mt->end));
+            json_object_set_new_nocheck(mj, "text", mention_text(doc, mt, cache, &ncache));
+            json_object_set_new_nocheck(mj, "start", json_integer(mt->start));
+            json_object_set_new_nocheck(mj, "end", json_integer(mt->end));
             json_array_append_new(ms, mj);
-            count++;
         }
-        json_object_set_new(obj, "count", json_integer(count));
-        json_object_set_new(obj, "salience", json_real((double)(int)(ranked[r].salience * 1000) / 1000.0));
-        json_object_set_new(obj, "mentions", ms);
+        for (size_t k = 0; k < ncache; k++)
+            json_decref(cache[k].str);
+        json_object_set_new_nocheck(obj, "count", json_integer(end - begin));
+        json_object_set_new_nocheck(obj, "salience",
+                                    json_real((double)(int)(ranked[r].salience * 1000) / 1000.0));
+        json_object_set_new_nocheck(obj, "mentions", ms);
         if (json_array_append_new(arr, obj))
             rc = -1;
     }
-    free(scratch);
+    for (int h = 0; h < sc.nheap; h++)
+        free(sc.heap[h]);
     if (rc) {
         json_decref(arr);
         return -1;
     }
-    return json_object_set_new(record, "entities", arr);
+    return json_object_set_new_nocheck(record, "entities", arr);
+oom:
+    for (int h = 0; h < sc.nheap; h++)
+        free(sc.heap[h]);
+    json_decref(arr);
+    return -1;
 }
