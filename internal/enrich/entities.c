@@ -29,6 +29,7 @@
 #define CUE_KEEPTITLE 0x1000 /* a title kept in the mention: "President", "Senator" */
 #define CUE_CAMEL     0x2000 /* "iPhone", "MacBook": products more often than people */
 #define CUE_INNERCAP  0x4000 /* lower-case first letter, a capital inside ("eBay") */
+#define CUE_CURRENCY  0x8000 /* "US" in "US$": part of a currency sign */
 
 typedef struct cue_slot {
     uint64_t key;
@@ -155,6 +156,7 @@ bl_entities_t *bl_entities_new(const char *config_dir, const char *extra_gazette
         {"person_titles.txt", CUE_TITLE},   {"first_names.txt", CUE_FIRSTNAME},
         {"org_suffixes.txt", CUE_ORGSUF},   {"org_prefixes.txt", CUE_ORGPRE},
         {"loc_suffixes.txt", CUE_LOCSUF},   {"demonyms.txt", CUE_DEMONYM},
+        {"kept_titles.txt", CUE_KEEPTITLE},
     };
     for (size_t i = 0; i < sizeof(cue_files) / sizeof(cue_files[0]); i++)
         if (cue_load(e, config_dir, cue_files[i].file, cue_files[i].bits, errstr, errstr_size))
@@ -162,13 +164,6 @@ bl_entities_t *bl_entities_new(const char *config_dir, const char *extra_gazette
     static const char *const honorifics[] = {"mr", "mrs", "ms", "dr", "miss", "sir", "dame"};
     static const char *const connectors[] = {"of", "de", "du", "da", "del", "della", "la", "le",
                                              "von", "van", "der", "den", "bin", "al", "y", "&"};
-    static const char *const keep[] = {"president", "vice", "senator", "judge", "justice",
-                                       "presiding", "governor", "mayor", "king", "queen",
-                                       "prince", "princess", "pope", "general", "sir", "lord",
-                                       "lady", "chancellor", "minister", "prime", "secretary",
-                                       "deputy", "chief", "executive", "spokeswoman", "spokesman"};
-    for (size_t i = 0; i < sizeof(keep) / sizeof(*keep); i++)
-        cue_add(e, bl_gazetteer_token_key(keep[i], strlen(keep[i]), NULL), CUE_KEEPTITLE);
     static const char *const locpreps[] = {"in", "near", "outside", "across"};
     static const char *const says[] = {"said", "says", "told", "added", "explained", "stated"};
     for (size_t i = 0; i < sizeof(honorifics) / sizeof(*honorifics); i++)
@@ -293,11 +288,29 @@ static int is_capword(const bl_token_t *t)
 static size_t honorific_start(const run_ctx_t *c, size_t i)
 {
     const bl_token_t *tok = c->doc->tokens;
-    /* Capitalised titles stay in the mention: "President Vladimir Putin". */
+    /* Titles stay in the mention, as news corpora annotate them: "President
+     * Vladimir Putin", "Secretary of State Antony Blinken", "Chief executive
+     * Thomas Enders". The chain must start capitalised: "the chief
+     * executive Thomas Enders" keeps only the name. */
     size_t t = i;
-    while (t >= 1 && c->ti[t - 1].owner < 0 && (c->ti[t - 1].cue & CUE_KEEPTITLE) &&
-           (tok[t - 1].flags & BL_TOK_CAP) && !(tok[t - 1].flags & BL_TOK_HEADLINE))
-        t--;
+    for (;;) {
+        if (t >= 1 && c->ti[t - 1].owner < 0 && (c->ti[t - 1].cue & CUE_KEEPTITLE) &&
+            (tok[t - 1].flags & BL_TOK_WORD) && !(tok[t - 1].flags & BL_TOK_HEADLINE)) {
+            t--;
+            continue;
+        }
+        /* "of" between two title words ("Secretary of State"). */
+        if (t >= 2 && t < i && c->ti[t - 1].owner < 0 && (c->ti[t - 1].cue & CUE_CONNECT) &&
+            !(tok[t - 1].flags & BL_TOK_CAP) && (c->ti[t - 2].cue & CUE_KEEPTITLE) &&
+            c->ti[t - 2].owner < 0 && (tok[t - 2].flags & BL_TOK_CAP) &&
+            !(tok[t - 2].flags & BL_TOK_HEADLINE)) {
+            t -= 2;
+            continue;
+        }
+        break;
+    }
+    while (t < i && !(tok[t].flags & BL_TOK_CAP))
+        t++;
     if (t != i)
         i = t;
     if (i >= 1 && c->ti[i - 1].owner < 0 && (c->ti[i - 1].cue & CUE_HONORIFIC) &&
@@ -424,12 +437,72 @@ static int gaz_accept(const run_ctx_t *c, size_t i, const bl_gazetteer_hit_t *hi
     return 1;
 }
 
+/* Owner of tokens that belong to no mention but must not start one. */
+#define OWNER_PRODUCT INT32_MAX
+
+/* Whether a model designation follows token @p last: "A380", "787-8". */
+static int model_follows(const run_ctx_t *c, size_t last)
+{
+    const bl_token_t *tok = c->doc->tokens;
+    if (last + 1 >= c->doc->ntokens || tok[last + 1].start != tok[last].end + 1)
+        return 0;
+    const bl_token_t *m = &tok[last + 1];
+    if (m->flags & BL_TOK_NUMBER)
+        return 1;
+    return (m->flags & BL_TOK_WORD) && (m->flags & BL_TOK_CAP) && (c->ti[last + 1].cue & CUE_STOP) &&
+           !(c->ti[last + 1].cue & CUE_COMMON) && m->end - m->start >= 2 &&
+           (unsigned)((unsigned char)c->doc->text[m->end - 1] - '0') < 10u;
+}
+
+/* Whether the upper-case token @p s in "(...)" abbreviates the words just
+ * before the bracket (Schwartz & Hearst: each letter found right to left,
+ * the first at a word start), and those words are not a name found so far:
+ * "Maintenance, Repair and Overhaul (MRO)", "Worldwide Developers
+ * Conference (WWDC)" name no organisation. */
+static int defines_plain_phrase(const run_ctx_t *c, size_t s)
+{
+    const bl_token_t *tok = c->doc->tokens;
+    const char *text = c->doc->text;
+    if (s < 2 || s + 1 >= c->doc->ntokens || text[tok[s - 1].start] != '(' ||
+        text[tok[s + 1].start] != ')')
+        return 0;
+    size_t alen = tok[s].end - tok[s].start;
+    size_t words = alen + 4 < 2 * alen ? alen + 4 : 2 * alen;
+    size_t from = s - 1;
+    for (size_t w = 0; from > 0 && w < words && !(tok[from].flags & BL_TOK_SENT); w++)
+        from--;
+    const char *a = text + tok[s].start;
+    long ai = (long)alen - 1;
+    long ti = (long)tok[s - 1].start - 1;
+    long lo = (long)tok[from].start;
+    while (ai >= 0) {
+        char want = (char)(a[ai] | 0x20);
+        if (want < 'a' || want > 'z') {
+            ai--;
+            continue;
+        }
+        while (ti >= lo && ((text[ti] | 0x20) != want ||
+                            (ai == 0 && ti > lo && ((text[ti - 1] | 0x20) >= 'a' && (text[ti - 1] | 0x20) <= 'z'))))
+            ti--;
+        if (ti < lo)
+            return 0;
+        ti--;
+        ai--;
+    }
+    /* The long form starts at byte ti + 1: a name there keeps the guess. */
+    for (size_t k = from; k < s - 1; k++)
+        if (tok[k].end > (uint32_t)(ti + 1) && c->ti[k].owner >= 0 && c->ti[k].owner != OWNER_PRODUCT)
+            return 0;
+    return 1;
+}
+
 static void pass_gazetteer(run_ctx_t *c)
 {
     const bl_token_t *tok = c->doc->tokens;
     size_t n = c->doc->ntokens;
     for (size_t i = 0; i < n; i++) {
-        if (c->ti[i].owner >= 0 || !(tok[i].flags & (BL_TOK_WORD | BL_TOK_NUMBER)))
+        if (c->ti[i].owner >= 0 || !(tok[i].flags & (BL_TOK_WORD | BL_TOK_NUMBER)) ||
+            (c->ti[i].cue & CUE_CURRENCY))
             continue;
         /* Names start capitalised, with a digit, or lower case with a capital
          * inside ("eBay", "al-Qaeda"): skip the plain lower-case words. */
@@ -442,6 +515,15 @@ static void pass_gazetteer(run_ctx_t *c)
             continue;
         size_t last = i + hit.ntokens - 1;
         /* A name ending in "." ("Apple Inc.") keeps it only as an abbreviation. */
+        if (model_follows(c, last) && strcmp(bl_gazetteer_entity(c->e->gaz, hit.entity)->type,
+                                             TYPE_ORG) == 0) {
+            /* "Airbus A380", "Boeing 787": the maker names a product here
+             * (news corpora do not count it as a mention of the company). */
+            for (size_t k = i; k <= last; k++)
+                c->ti[k].owner = OWNER_PRODUCT;
+            i = last;
+            continue;
+        }
         int32_t ent = gaz_entity(c, hit.entity, i, last);
         size_t first = i;
         if (c->ents[ent].type == TYPE_PERSON || strcmp(c->ents[ent].type, TYPE_PERSON) == 0)
@@ -531,10 +613,10 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
         for (size_t k = s; k <= last; k++)
             if (c->ti[k].cue & CUE_CAMEL)
                 camel = 1;
-        if (ntok >= 2 && (lcue & CUE_ORGSUF))
+        if (camel && !((lcue & CUE_ORGSUF) && !(lcue & CUE_COMMON)))
+            type = NULL; /* "MacBook Air" is a product; "AirTanker Ltd" is not */
+        else if (ntok >= 2 && (lcue & CUE_ORGSUF))
             type = TYPE_ORG;
-        else if (camel)
-            type = NULL;
         else if (ntok >= 2 && (lcue & CUE_LOCSUF))
             type = TYPE_LOC;
         else if (title)
@@ -553,7 +635,8 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
                 guess = TYPE_LOC;
             else if (c->ti[s].based)
                 guess = TYPE_LOC;
-            else if ((tok[s].flags & BL_TOK_ALLCAPS) && tok[s].end - tok[s].start <= 6)
+            else if ((tok[s].flags & BL_TOK_ALLCAPS) && tok[s].end - tok[s].start <= 6 &&
+                     tok[s].end - tok[s].start >= 2 && !defines_plain_phrase(c, s))
                 guess = TYPE_ORG;
             else if (s + 1 < n && (c->ti[s + 1].cue & CUE_SAYS))
                 guess = TYPE_PERSON;
@@ -751,6 +834,13 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
             }
             if (digit)
                 ti->cue |= CUE_STOP;
+            /* "US$", "GB£", "HK$": a currency, not a place or a company. */
+            if (len <= 3 && i + 1 < n && doc->tokens[i + 1].start == t->end) {
+                const unsigned char *nx = (const unsigned char *)doc->text + t->end;
+                if (nx[0] == '$' || (nx[0] == 0xC2 && nx[1] == 0xA3) ||
+                    (nx[0] == 0xE2 && nx[1] == 0x82 && nx[2] == 0xAC))
+                    ti->cue |= CUE_STOP | CUE_CURRENCY;
+            }
             if (camel && !(t->flags & BL_TOK_ALLCAPS) && len > 2 && !(s[0] == 'M' && s[1] == 'c'))
                 ti->cue |= CUE_CAMEL;
         } else if (t->flags & BL_TOK_WORD) {
