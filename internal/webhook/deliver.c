@@ -31,6 +31,8 @@
 #define CONSUME_BURST 500
 #define FAILING_STREAK 3 /* consecutive failed attempts before pausing */
 #define DLQ_RETRY_MS 5000
+#define FULL_POLL_MS 200   /* poll interval while at the in-flight bound */
+#define FULL_PAUSE_MS 1000 /* at the bound this long: pause the partitions */
 
 typedef enum { REC_NEW = 0, REC_BATCHED, REC_DLQ, REC_DONE } rec_state_t;
 
@@ -111,7 +113,9 @@ struct bl_wh_endpoint {
     int inflight;
     int64_t held;
     int failing_streak;
-    int64_t hold_until_ms; /* 429/503 Retry-After: nothing is sent before it */
+    int64_t hold_until_ms;
+    int64_t full_since_ms; /* when held records reached max_pending; 0 = below */
+    int64_t last_poll_ms; /* 429/503 Retry-After: nothing is sent before it */
     int paused;
     int disabled;
     int cooperative;
@@ -843,26 +847,40 @@ static void *endpoint_thread(void *arg)
             ep->cfg->output_topic, ep->group_id,
             ep->conf->nkeys ? "signed" : "unsigned: no secret configured");
     while (!atomic_load(&ep->stop) && !ep->disabled && !atomic_load(&ep->fatal)) {
-        int taken = 0;
-        rd_kafka_message_t *rkm;
-        while (taken < CONSUME_BURST && (rkm = rd_kafka_consumer_poll(ep->rk, 0))) {
-            take_message(ep, rkm);
-            rd_kafka_message_destroy(rkm);
-            taken++;
-            if (ep->held >= ep->conf->max_pending)
-                set_paused(ep, 1);
+        /* At the in-flight bound, take nothing for a moment (a fast endpoint
+         * frees room soon, and a pause would throw the prefetched messages
+         * away); still poll now and then so rebalances are served. Past
+         * FULL_PAUSE_MS the endpoint is slow: pause its partitions. */
+        int64_t now = now_ms();
+        int full = ep->held >= ep->conf->max_pending;
+        if (!full)
+            ep->full_since_ms = 0;
+        else if (!ep->full_since_ms)
+            ep->full_since_ms = now;
+        int taken = 0, burst = full ? 1 : CONSUME_BURST;
+        if (!full || ep->paused || now - ep->last_poll_ms >= FULL_POLL_MS) {
+            rd_kafka_message_t *rkm;
+            ep->last_poll_ms = now;
+            while (taken < burst && (rkm = rd_kafka_consumer_poll(ep->rk, 0))) {
+                take_message(ep, rkm);
+                rd_kafka_message_destroy(rkm);
+                taken++;
+            }
         }
         /* responses first: the slots they free are refilled right away */
         read_responses(ep);
         if (ep->disabled)
             break;
-        int64_t now = now_ms();
+        now = now_ms();
         int64_t next_due = start_requests(ep, now, 0);
         if (ep->dlq_rk)
             rd_kafka_poll(ep->dlq_rk, 0);
         store_offsets(ep);
-        set_paused(ep, ep->held >= ep->conf->max_pending ||
-                           ep->failing_streak >= FAILING_STREAK);
+        if (ep->failing_streak >= FAILING_STREAK ||
+            (ep->full_since_ms && now - ep->full_since_ms >= FULL_PAUSE_MS))
+            set_paused(ep, 1);
+        else if (ep->paused && ep->held <= ep->conf->max_pending / 2)
+            set_paused(ep, 0);
         if (taken == CONSUME_BURST)
             continue;
         int64_t wait = WAIT_MAX_MS;
