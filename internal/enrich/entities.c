@@ -30,6 +30,7 @@
 #define CUE_CAMEL     0x2000 /* "iPhone", "MacBook": products more often than people */
 #define CUE_INNERCAP  0x4000 /* lower-case first letter, a capital inside ("eBay") */
 #define CUE_CURRENCY  0x8000 /* "US" in "US$": part of a currency sign */
+#define CUE_LOCPRE    0x10000 /* "Eastern" Europe, "Central" Asia: part of the place */
 
 typedef struct cue_slot {
     uint64_t key;
@@ -156,7 +157,7 @@ bl_entities_t *bl_entities_new(const char *config_dir, const char *extra_gazette
         {"person_titles.txt", CUE_TITLE},   {"first_names.txt", CUE_FIRSTNAME},
         {"org_suffixes.txt", CUE_ORGSUF},   {"org_prefixes.txt", CUE_ORGPRE},
         {"loc_suffixes.txt", CUE_LOCSUF},   {"demonyms.txt", CUE_DEMONYM},
-        {"kept_titles.txt", CUE_KEEPTITLE},
+        {"kept_titles.txt", CUE_KEEPTITLE}, {"loc_prefixes.txt", CUE_LOCPRE},
     };
     for (size_t i = 0; i < sizeof(cue_files) / sizeof(cue_files[0]); i++)
         if (cue_load(e, config_dir, cue_files[i].file, cue_files[i].bits, errstr, errstr_size))
@@ -521,6 +522,14 @@ static void pass_gazetteer(run_ctx_t *c)
              * (news corpora do not count it as a mention of the company). */
             for (size_t k = i; k <= last; k++)
                 c->ti[k].owner = OWNER_PRODUCT;
+            i = last;
+            continue;
+        }
+        const char *gtype = bl_gazetteer_entity(c->e->gaz, hit.entity)->type;
+        if (i > 0 && (c->ti[i - 1].cue & CUE_LOCPRE) && c->ti[i - 1].owner < 0 &&
+            (tok[i - 1].flags & BL_TOK_CAP) && strcmp(gtype, TYPE_LOC) == 0) {
+            /* "Eastern Europe", "Central Asia": a region of its own. */
+            add_mention(c, i - 1, last, rule_entity(c, TYPE_LOC, i - 1, last));
             i = last;
             continue;
         }
