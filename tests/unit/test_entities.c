@@ -148,6 +148,33 @@ static void test_rules_for_unknown_names(void **state)
     bl_doc_clear(&doc);
 }
 
+static void test_titles_currency_products(void **state)
+{
+    (void)state;
+    bl_doc_t doc;
+    json_t *rec = extract("Talks go on\n\nSecretary of State Antony Blinken met Russian Foreign "
+                          "Minister Sergei Lavrov in Geneva. Airbus sold an Airbus A380 for "
+                          "US$400 million. Maintenance, Repair and Overhaul (MRO) work grew in "
+                          "Eastern Europe.",
+                          &doc);
+    /* Titles stay in the mention; the entity name stays clean. */
+    assert_true(has_mention(rec, "Secretary of State Antony Blinken"));
+    assert_true(has_mention(rec, "Foreign Minister Sergei Lavrov"));
+    assert_false(has_mention(rec, "Russian Foreign Minister Sergei Lavrov"));
+    json_t *lavrov = find(rec, "Sergei Lavrov");
+    assert_non_null(lavrov);
+    /* "US$" is a currency sign, the A380's maker a product mention. */
+    assert_false(has_mention(rec, "US"));
+    json_t *airbus = find(rec, "Airbus");
+    assert_non_null(airbus);
+    assert_int_equal(json_integer_value(json_object_get(airbus, "count")), 1);
+    /* An abbreviation of plain words is no organisation. */
+    assert_false(has_mention(rec, "MRO"));
+    assert_true(has_mention(rec, "Eastern Europe"));
+    json_decref(rec);
+    bl_doc_clear(&doc);
+}
+
 static void test_info_and_empty(void **state)
 {
     (void)state;
@@ -171,6 +198,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_short_forms_merge),
         cmocka_unit_test(test_rules_for_unknown_names),
+        cmocka_unit_test(test_titles_currency_products),
         cmocka_unit_test(test_info_and_empty),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
