@@ -42,6 +42,14 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* First: a SIGTERM during start-up must also mean "stop cleanly". */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "--help") == 0 || strcmp(mode, "-h") == 0 || strcmp(mode, "help") == 0) {
         usage(stdout);
@@ -73,13 +81,6 @@ int main(int argc, char **argv)
     bl_log_level_t level;
     bl_log_level_parse(cfg.log_level, &level);
     bl_log_set_level(level);
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     int rc;
     if (strcmp(mode, "demo") == 0)
