@@ -108,7 +108,8 @@ EOF
 }
 
 # One attempt at a broker on fresh ports. Returns 0 when it answers,
-# 1 on failure (log tail shown by the caller), 2 when a port was taken.
+# 1 when it exited, 2 when a port was taken, 3 when it did not answer in
+# time (the caller shows the log tail).
 start_once() {
   local workdir=$1 java=$2 port cport pid i
   port=$(free_port)
@@ -141,7 +142,7 @@ start_once() {
     fi
     sleep 0.25
   done
-  return 1
+  return 3
 }
 
 start() {
@@ -162,7 +163,11 @@ start() {
     [[ $rc == 2 ]] || break
     echo "broker.sh: port taken, retrying on other ports (attempt $attempt)" >&2
   done
-  echo "broker.sh: the broker did not come up within ${start_timeout_s}s; last lines of $workdir/broker.log:" >&2
+  if [[ $rc == 3 ]]; then
+    echo "broker.sh: the broker did not answer within ${start_timeout_s}s; last lines of $workdir/broker.log:" >&2
+  else
+    echo "broker.sh: the broker exited during start-up; last lines of $workdir/broker.log:" >&2
+  fi
   tail -n 40 "$workdir/broker.log" >&2 2>/dev/null || true
   exit 1
 }
