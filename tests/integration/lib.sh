@@ -50,13 +50,17 @@ BL_RUN_ID="$$-$(date +%s)"
 BL_FAILED=0
 BL_BYLINE_PID=
 BL_BYLINE_LOG=
+BL_OTHER_PIDS=() # more byline instances (tests that run several)
 
 bl_cleanup() {
   local rc=$?
-  if [[ -n "$BL_BYLINE_PID" ]] && kill -0 "$BL_BYLINE_PID" 2>/dev/null; then
-    kill -KILL "$BL_BYLINE_PID" 2>/dev/null
-    wait "$BL_BYLINE_PID" 2>/dev/null
-  fi
+  local pid
+  for pid in $BL_BYLINE_PID "${BL_OTHER_PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null
+    fi
+  done
   if [[ $rc -ne 0 || $BL_FAILED -ne 0 ]]; then
     echo "(files of this run kept in $BL_WORK)" >&2
   else
