@@ -32,5 +32,7 @@ status=0
 echo "run.sh: === plain build ==="
 ctest --test-dir build --output-on-failure --timeout 600 || status=1
 echo "run.sh: === AddressSanitizer + UndefinedBehaviorSanitizer build ==="
-ctest --test-dir build-asan --output-on-failure --timeout 900 || status=1
+# test_compose checks files and the Dockerfile's build steps, not byline's
+# run time: it has nothing for the sanitizers to see, so it runs once.
+ctest --test-dir build-asan --output-on-failure --timeout 900 -E 'integration/test_compose' || status=1
 exit $status
