@@ -876,8 +876,11 @@ static void *endpoint_thread(void *arg)
         if (ep->dlq_rk)
             rd_kafka_poll(ep->dlq_rk, 0);
         store_offsets(ep);
-        if (ep->failing_streak >= FAILING_STREAK ||
-            (ep->full_since_ms && now - ep->full_since_ms >= FULL_PAUSE_MS))
+        /* A failing endpoint is probed with the retries it holds; with none
+         * left (all dead-lettered) it must fetch again or it would never
+         * be probed, nor its later records ever dead-lettered. */
+        int failing = ep->failing_streak >= FAILING_STREAK && ep->batches;
+        if (failing || (ep->full_since_ms && now - ep->full_since_ms >= FULL_PAUSE_MS))
             set_paused(ep, 1);
         else if (ep->paused && ep->held <= ep->conf->max_pending / 2)
             set_paused(ep, 0);
