@@ -31,6 +31,10 @@
 #define CUE_INNERCAP  0x4000 /* lower-case first letter, a capital inside ("eBay") */
 #define CUE_CURRENCY  0x8000 /* "US" in "US$": part of a currency sign */
 #define CUE_LOCPRE    0x10000 /* "Eastern" Europe, "Central" Asia: part of the place */
+#define CUE_ORGKIND   0x20000 /* "airline", "maker": a kind of organisation */
+#define CUE_DET       0x40000 /* "the", "a", "an": start a noun phrase */
+#define CUE_POSSPRON  0x80000 /* "its", "their": the phrase belongs to another name */
+#define CUE_BASED     0x100000 /* "based" in "Los Angeles based Northrop Grumman" */
 
 typedef struct cue_slot {
     uint64_t key;
@@ -158,6 +162,7 @@ bl_entities_t *bl_entities_new(const char *config_dir, const char *extra_gazette
         {"org_suffixes.txt", CUE_ORGSUF},   {"org_prefixes.txt", CUE_ORGPRE},
         {"loc_suffixes.txt", CUE_LOCSUF},   {"demonyms.txt", CUE_DEMONYM},
         {"kept_titles.txt", CUE_KEEPTITLE}, {"loc_prefixes.txt", CUE_LOCPRE},
+        {"org_kinds.txt", CUE_ORGKIND},
     };
     for (size_t i = 0; i < sizeof(cue_files) / sizeof(cue_files[0]); i++)
         if (cue_load(e, config_dir, cue_files[i].file, cue_files[i].bits, errstr, errstr_size))
@@ -167,6 +172,17 @@ bl_entities_t *bl_entities_new(const char *config_dir, const char *extra_gazette
                                              "von", "van", "der", "den", "bin", "al", "y", "&"};
     static const char *const locpreps[] = {"in", "near", "outside", "across"};
     static const char *const says[] = {"said", "says", "told", "added", "explained", "stated"};
+    static const struct {
+        const char *word;
+        uint32_t bits;
+    } phrase_words[] = {
+        {"the", CUE_DET},      {"a", CUE_DET},        {"an", CUE_DET},       {"its", CUE_POSSPRON},
+        {"their", CUE_POSSPRON}, {"his", CUE_POSSPRON}, {"her", CUE_POSSPRON}, {"our", CUE_POSSPRON},
+        {"my", CUE_POSSPRON},  {"your", CUE_POSSPRON}, {"based", CUE_BASED},
+    };
+    for (size_t i = 0; i < sizeof(phrase_words) / sizeof(*phrase_words); i++)
+        cue_add(e, bl_gazetteer_token_key(phrase_words[i].word, strlen(phrase_words[i].word), NULL),
+                phrase_words[i].bits);
     for (size_t i = 0; i < sizeof(honorifics) / sizeof(*honorifics); i++)
         cue_add(e, bl_gazetteer_token_key(honorifics[i], strlen(honorifics[i]), NULL),
                 CUE_HONORIFIC | CUE_TITLE);
@@ -283,6 +299,11 @@ static const char *const TYPE_LOC = "LOCATION";
 static int is_capword(const bl_token_t *t)
 {
     return (t->flags & BL_TOK_WORD) && (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS));
+}
+
+static int is_lowerword(const bl_token_t *t)
+{
+    return (t->flags & BL_TOK_WORD) && !(t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS));
 }
 
 /* First token of an honorific before token @p i ("Mr Putin", "Mr. Putin"), or @p i. */
@@ -426,6 +447,9 @@ static int gaz_accept(const run_ctx_t *c, size_t i, const bl_gazetteer_hit_t *hi
         /* A bulk place name inside a longer capitalised name is part of it
          * ("Scott Carson", "Mobile Alabama Inc"); after a title it is a surname. */
         if (prev_cap || next_plain)
+            return 0;
+        /* "German", "Irish": a demonym before a small town of that name. */
+        if (hit->ntokens == 1 && (c->ti[i].cue & CUE_DEMONYM))
             return 0;
         if (i > 0 && (c->ti[i - 1].cue & CUE_TITLE))
             return 0;
@@ -622,8 +646,13 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
         for (size_t k = s; k <= last; k++)
             if (c->ti[k].cue & CUE_CAMEL)
                 camel = 1;
+        /* "engine maker Europrop", "the airline Flybe": the kind names the type. */
+        int kind_before = !title && s > 0 && (c->ti[s - 1].cue & CUE_ORGKIND) &&
+                          is_lowerword(&tok[s - 1]) && c->ti[s - 1].owner < 0;
         if (camel && !((lcue & CUE_ORGSUF) && !(lcue & CUE_COMMON)))
             type = NULL; /* "MacBook Air" is a product; "AirTanker Ltd" is not */
+        else if (kind_before)
+            type = TYPE_ORG;
         else if (ntok >= 2 && (lcue & CUE_ORGSUF))
             type = TYPE_ORG;
         else if (ntok >= 2 && (lcue & CUE_LOCSUF))
@@ -640,7 +669,9 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
             type = TYPE_PERSON;
         if (ntok == 1 && !title) {
             const char *guess = NULL;
-            if (s > 0 && (c->ti[s - 1].cue & CUE_LOCPREP) && !(tok[s - 1].flags & BL_TOK_CAP))
+            if (kind_before)
+                guess = TYPE_ORG;
+            else if (s > 0 && (c->ti[s - 1].cue & CUE_LOCPREP) && !(tok[s - 1].flags & BL_TOK_CAP))
                 guess = TYPE_LOC;
             else if (c->ti[s].based)
                 guess = TYPE_LOC;
@@ -699,6 +730,112 @@ static void pass_link(run_ctx_t *c, const pending_t *pend, size_t npend)
             continue;
         int32_t ent = rule_entity(c, pend[p].type, i, i);
         add_mention(c, i, i, ent);
+    }
+}
+
+
+/* Type of the mention owning token @p k, or NULL (free, product, possessive). */
+static const char *owner_type(const run_ctx_t *c, size_t k)
+{
+    int32_t o = c->ti[k].owner;
+    if (o < 0 || o == OWNER_PRODUCT || c->ti[k].key_end != c->doc->tokens[k].end)
+        return NULL;
+    return c->ents[c->ments[o].entity].type;
+}
+
+/* First token of the modifiers of an organisation-kind noun at @p head:
+ * places, demonyms and organisations ("German", "United States", "Airbus"),
+ * then up to three lower-case words ("low cost", "computer and electronics").
+ * @returns the first token, or (size_t)-1 when the phrase does not start
+ * where a noun phrase may ("sues computer maker Dell", "its parent company"). */
+static size_t descriptor_start(const run_ctx_t *c, size_t head)
+{
+    const bl_token_t *tok = c->doc->tokens;
+    size_t s = head, lower = 0, caps = 0;
+    int based = (c->ti[head].cue & CUE_BASED) != 0;
+    while (s > 0 && !(tok[s].flags & BL_TOK_SENT)) {
+        size_t k = s - 1;
+        uint32_t cue = c->ti[k].cue;
+        if (!caps && !based && lower < 3 && is_lowerword(&tok[k]) && !(cue & CUE_STOP) &&
+            c->ti[k].owner < 0) {
+            lower++;
+            s = k;
+            continue;
+        }
+        /* "computer and electronics maker" */
+        if (!caps && lower && k > 0 && tok[k].end - tok[k].start == 3 &&
+            memcmp(c->doc->text + tok[k].start, "and", 3) == 0 && is_lowerword(&tok[k - 1]) && !(c->ti[k - 1].cue & CUE_STOP) && c->ti[k - 1].owner < 0) {
+            s = k;
+            continue;
+        }
+        if (caps < 2 && is_capword(&tok[k])) {
+            const char *t = owner_type(c, k);
+            if (t && (strcmp(t, TYPE_LOC) == 0 || (!based && strcmp(t, TYPE_ORG) == 0))) {
+                s = c->ments[c->ti[k].owner].first_tok;
+                caps++;
+                continue;
+            }
+            if (!based && c->ti[k].owner < 0 && (cue & CUE_DEMONYM)) {
+                s = k;
+                caps++;
+                continue;
+            }
+        }
+        break;
+    }
+    if (based && !caps)
+        return (size_t)-1;
+    if (tok[s].flags & BL_TOK_SENT)
+        return s;
+    uint32_t cue = c->ti[s - 1].cue;
+    if (cue & CUE_DET)
+        return s - 1;
+    if (cue & CUE_POSSPRON)
+        return (size_t)-1;
+    /* Not after an apostrophe: "the Beatles' label Apple Corps" belongs to them. */
+    const unsigned char *p = (const unsigned char *)c->doc->text + tok[s - 1].start;
+    if ((tok[s - 1].flags & BL_TOK_PUNCT) && p[0] != '\'' && !(p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0x99))
+        return s;
+    if (is_lowerword(&tok[s - 1]) && (cue & CUE_STOP))
+        return s;
+    return (size_t)-1;
+}
+
+/* "aircraft manufacturer Boeing", "German airline Lufthansa", "European
+ * aircraft manufacturer, Airbus,": the descriptor phrase with the name is a
+ * mention of the organisation too (the name keeps its own mention). Runs
+ * before the mentions are sorted (token owners index them). */
+static void pass_descriptors(run_ctx_t *c)
+{
+    const bl_token_t *tok = c->doc->tokens;
+    const char *text = c->doc->text;
+    size_t nbase = c->nments;
+    for (size_t m = 0; m < nbase && c->nments < c->ments_cap; m++) {
+        const mention_t *a = &c->ments[m];
+        if (strcmp(c->ents[a->entity].type, TYPE_ORG) != 0 || a->first_tok < 1)
+            continue;
+        size_t head = a->first_tok - 1;
+        int comma = 0;
+        if (head > 0 && (tok[head].flags & BL_TOK_PUNCT) && text[tok[head].start] == ',') {
+            /* An apposition: "European aircraft manufacturer, Airbus, has". */
+            size_t after = a->last_tok + 1;
+            if (after >= c->doc->ntokens || text[tok[after].start] != ',' ||
+                tok[after].start != c->ments[m].end)
+                continue;
+            comma = 1;
+            head--;
+        }
+        if (c->ti[head].owner >= 0 || !is_lowerword(&tok[head]) ||
+            !(c->ti[head].cue & (CUE_ORGKIND | CUE_BASED)))
+            continue;
+        size_t s = descriptor_start(c, head);
+        if (s == (size_t)-1 || (comma && !(tok[s].flags & BL_TOK_SENT)))
+            continue;
+        mention_t *x = &c->ments[c->nments++];
+        *x = *a;
+        x->start = tok[s].start;
+        x->first_tok = (uint32_t)s;
+        c->ents[a->entity].count++;
     }
 }
 
@@ -876,6 +1013,7 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
     pass_gazetteer(&c);
     pass_rules(&c, pend, &npend);
     pass_link(&c, pend, npend);
+    pass_descriptors(&c);
 
     sort_mentions(c.ments, c.nments);
     /* "San Francisco, California": the place with its region is a mention

@@ -175,6 +175,37 @@ static void test_titles_currency_products(void **state)
     bl_doc_clear(&doc);
 }
 
+static void test_descriptor_phrases(void **state)
+{
+    (void)state;
+    bl_doc_t doc;
+    json_t *rec = extract("Orders rise\n\nIrish low cost airline, Ryanair, ordered jets from "
+                          "aircraft manufacturer Boeing and German airline Lufthansa. The "
+                          "Beatles' label Apple Corps sued. Apple sues computer maker Dell. "
+                          "Its parent company, EADS, and engine maker Zorvatek agreed.",
+                          &doc);
+    /* The descriptor with the name is a mention; the name stays clean. */
+    assert_true(has_mention(rec, "Irish low cost airline, Ryanair"));
+    assert_true(has_mention(rec, "aircraft manufacturer Boeing"));
+    assert_true(has_mention(rec, "German airline Lufthansa"));
+    json_t *boeing = find(rec, "Boeing");
+    assert_non_null(boeing);
+    assert_int_equal(json_integer_value(json_object_get(boeing, "count")), 2);
+    /* A demonym is no place of its own. */
+    assert_false(has_mention(rec, "German"));
+    /* Not after a possessive or a verb. */
+    assert_false(has_mention(rec, "label Apple Corps"));
+    assert_false(has_mention(rec, "sues computer maker Dell"));
+    assert_false(has_mention(rec, "computer maker Dell"));
+    assert_false(has_mention(rec, "parent company, EADS"));
+    /* A kind of organisation before an unknown name types it. */
+    json_t *z = find(rec, "Zorvatek");
+    assert_non_null(z);
+    assert_string_equal(json_string_value(json_object_get(z, "type")), "ORGANIZATION");
+    json_decref(rec);
+    bl_doc_clear(&doc);
+}
+
 static void test_info_and_empty(void **state)
 {
     (void)state;
@@ -199,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_short_forms_merge),
         cmocka_unit_test(test_rules_for_unknown_names),
         cmocka_unit_test(test_titles_currency_products),
+        cmocka_unit_test(test_descriptor_phrases),
         cmocka_unit_test(test_info_and_empty),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
