@@ -551,9 +551,17 @@ static void pass_gazetteer(run_ctx_t *c)
         }
         const char *gtype = bl_gazetteer_entity(c->e->gaz, hit.entity)->type;
         if (i > 0 && (c->ti[i - 1].cue & CUE_LOCPRE) && c->ti[i - 1].owner < 0 &&
-            (tok[i - 1].flags & BL_TOK_CAP) && strcmp(gtype, TYPE_LOC) == 0) {
-            /* "Eastern Europe", "Central Asia": a region of its own. */
-            add_mention(c, i - 1, last, rule_entity(c, TYPE_LOC, i - 1, last));
+            (tok[i - 1].flags & BL_TOK_WORD) && strcmp(gtype, TYPE_LOC) == 0 &&
+            ((tok[i - 1].flags & BL_TOK_CAP) ||
+             !(bl_gazetteer_entity(c->e->gaz, hit.entity)->kind & BL_GAZ_KIND_COUNTRY))) {
+            /* "Eastern Europe", "central London", "Central and Eastern
+             * Europe": a region of its own ("eastern Ukraine" is Ukraine). */
+            size_t first = i - 1;
+            if (first >= 2 && (c->ti[first - 2].cue & CUE_LOCPRE) && c->ti[first - 2].owner < 0 &&
+                (tok[first - 2].flags & BL_TOK_WORD) && tok[first - 1].end - tok[first - 1].start == 3 &&
+                memcmp(c->doc->text + tok[first - 1].start, "and", 3) == 0)
+                first -= 2;
+            add_mention(c, first, last, rule_entity(c, TYPE_LOC, first, last));
             i = last;
             continue;
         }
@@ -839,6 +847,13 @@ static void pass_descriptors(run_ctx_t *c)
     }
 }
 
+/* BL_GAZ_KIND_* of a document entity (0 for names found by the rules). */
+static uint8_t place_kind(const run_ctx_t *c, int32_t ent)
+{
+    const doc_entity_t *d = &c->ents[ent];
+    return d->gaz >= 0 ? bl_gazetteer_entity(c->e->gaz, (uint32_t)d->gaz)->kind : 0;
+}
+
 /* Mentions come in a few sorted runs (one per pass): insertion sort beats
  * qsort here and needs no allocation. */
 static void sort_mentions(mention_t *m, size_t n)
@@ -1027,6 +1042,10 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         if (b->first_tok != comma + 1 || a->entity == b->entity ||
             strcmp(c.ents[b->entity].type, TYPE_LOC) != 0 || doc->text[doc->tokens[comma].start] != ',' ||
             (doc->tokens[a->last_tok].flags & BL_TOK_HEADLINE))
+            continue;
+        /* A town, then its region or country; not a list ("United Kingdom,
+         * Ukraine", "Texas, California", "London, Paris"). */
+        if (place_kind(&c, a->entity) || !place_kind(&c, b->entity))
             continue;
         mention_t *x = &c.ments[c.nments++];
         *x = *a;

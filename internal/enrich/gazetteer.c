@@ -173,7 +173,7 @@ static char *dup_or_null(const char *s)
 }
 
 static int64_t entity_for(bl_gazetteer_t *g, const char *canonical, const char *type,
-                          const char *qid)
+                          const char *qid, uint8_t kind)
 {
     size_t klen;
     uint64_t key = seq_step(bl_gazetteer_token_key(canonical, strlen(canonical), &klen),
@@ -185,6 +185,7 @@ static int64_t entity_for(bl_gazetteer_t *g, const char *canonical, const char *
             bl_gazetteer_entity_t *e = &g->entities[g->emap[j].entity];
             if (!e->qid && qid && *qid && strcmp(qid, "null") != 0)
                 e->qid = strdup(qid);
+            e->kind |= kind;
             return g->emap[j].entity;
         }
         j = (j + 1) & (g->emap_cap - 1);
@@ -201,6 +202,7 @@ static int64_t entity_for(bl_gazetteer_t *g, const char *canonical, const char *
     e->name = strdup(canonical);
     e->type = strdup(type);
     e->qid = dup_or_null(qid);
+    e->kind = kind;
     if (!e->name || !e->type)
         return -1;
     g->emap[j].key = key;
@@ -210,8 +212,8 @@ static int64_t entity_for(bl_gazetteer_t *g, const char *canonical, const char *
     return (int64_t)g->nentities++;
 }
 
-int bl_gazetteer_add(bl_gazetteer_t *g, const char *alias, const char *canonical, const char *type,
-                     const char *qid, uint32_t flags)
+static int add_name(bl_gazetteer_t *g, const char *alias, const char *canonical, const char *type,
+                    const char *qid, uint32_t flags, uint8_t kind)
 {
     /* Tokenise the alias exactly as documents are tokenised. */
     bl_doc_t d = {0};
@@ -224,7 +226,7 @@ int bl_gazetteer_add(bl_gazetteer_t *g, const char *alias, const char *canonical
     int rc = 0;
     if (d.ntokens == 0 || d.ntokens > MAX_NAME_TOKENS)
         goto out;
-    int64_t ent = entity_for(g, canonical, type, qid);
+    int64_t ent = entity_for(g, canonical, type, qid, kind);
     if (ent < 0) {
         rc = -1;
         goto out;
@@ -284,6 +286,12 @@ out:
     return rc;
 }
 
+int bl_gazetteer_add(bl_gazetteer_t *g, const char *alias, const char *canonical, const char *type,
+                     const char *qid, uint32_t flags)
+{
+    return add_name(g, alias, canonical, type, qid, flags, 0);
+}
+
 static char *trim(char *s)
 {
     while (*s == ' ' || *s == '\t')
@@ -303,12 +311,19 @@ int bl_gazetteer_load_file(bl_gazetteer_t *g, const char *path, char *errstr, si
     }
     char line[4096];
     uint32_t tier = 0;
+    uint8_t kind = 0;
     int lineno = 0, rc = 0;
     while (fgets(line, sizeof(line), f)) {
         lineno++;
         if (line[0] == '#') {
             if (strncmp(line, "#!tier weak", 11) == 0)
                 tier = BL_GAZ_WEAK;
+            else if (strncmp(line, "#!kind country", 14) == 0)
+                kind = BL_GAZ_KIND_COUNTRY;
+            else if (strncmp(line, "#!kind region", 13) == 0)
+                kind = BL_GAZ_KIND_REGION;
+            else if (strncmp(line, "#!kind none", 11) == 0)
+                kind = 0;
             continue;
         }
         char *fields[4] = {NULL, NULL, NULL, NULL};
@@ -329,7 +344,7 @@ int bl_gazetteer_load_file(bl_gazetteer_t *g, const char *path, char *errstr, si
         }
         char *type = trim(fields[1]);
         char *qid = fields[2] ? trim(fields[2]) : NULL;
-        if (bl_gazetteer_add(g, name, name, type, qid, tier) < 0) {
+        if (add_name(g, name, name, type, qid, tier, kind) < 0) {
             snprintf(errstr, errstr_size, "gazetteer %s:%d: out of memory", path, lineno);
             rc = -1;
             break;
@@ -339,7 +354,7 @@ int bl_gazetteer_load_file(bl_gazetteer_t *g, const char *path, char *errstr, si
             if (bar)
                 *bar = '\0';
             char *a = trim(alias);
-            if (*a && bl_gazetteer_add(g, a, name, type, qid, tier) < 0) {
+            if (*a && add_name(g, a, name, type, qid, tier, kind) < 0) {
                 snprintf(errstr, errstr_size, "gazetteer %s:%d: out of memory", path, lineno);
                 rc = -1;
                 break;

@@ -19,10 +19,15 @@ typedef struct bl_gazetteer bl_gazetteer_t;
 #define BL_GAZ_ALLCAPS  0x02 /* short upper-case alias ("US", "WHO"): text must be upper case too */
 #define BL_GAZ_LOWER1ST 0x04 /* name starts lower case ("eBay"): first byte must match exactly */
 
+/* Place kinds ("#!kind country" / "#!kind region" in a file; OR-ed over files). */
+#define BL_GAZ_KIND_COUNTRY 0x01
+#define BL_GAZ_KIND_REGION  0x02 /* a subdivision of a country: state, province */
+
 typedef struct bl_gazetteer_entity {
     const char *name; /* canonical */
     const char *type; /* "PERSON", "ORGANIZATION", "LOCATION", ... */
     const char *qid;  /* Wikidata id or NULL */
+    uint8_t kind;     /* BL_GAZ_KIND_* bits, 0 = none known */
 } bl_gazetteer_entity_t;
 
 typedef struct bl_gazetteer_hit {
@@ -38,7 +43,8 @@ void bl_gazetteer_destroy(bl_gazetteer_t *g);
 /**
  * @brief Loads a TSV file: "name<TAB>type<TAB>wikidata-id<TAB>alias|alias".
  *        Lines starting with '#' are comments; "#!tier weak" marks every
- *        later name in the file weak. An entity is keyed by (name, type):
+ *        later name in the file weak; "#!kind country", "#!kind region"
+ *        and "#!kind none" set the place kind of the later entities. An entity is keyed by (name, type):
  *        a later line for the same entity adds aliases (and an id); a name
  *        already taken by another entity keeps its first owner.
  * @returns 0, or -1 with the reason in @p errstr.

@@ -175,6 +175,28 @@ static void test_titles_currency_products(void **state)
     bl_doc_clear(&doc);
 }
 
+static void test_places_in_context(void **state)
+{
+    (void)state;
+    bl_doc_t doc;
+    json_t *rec = extract("Talks end\n\nThey met in Cupertino, California, and in central London. "
+                          "Troops left the United Kingdom, Ukraine and Poland for eastern Ukraine "
+                          "and Central and Eastern Europe.",
+                          &doc);
+    /* A town with its region is a mention of the town; a list is not. */
+    assert_true(has_mention(rec, "Cupertino, California"));
+    assert_false(has_mention(rec, "United Kingdom, Ukraine"));
+    assert_true(has_mention(rec, "central London"));
+    assert_true(has_mention(rec, "Central and Eastern Europe"));
+    /* A part of a country is still the country. */
+    assert_false(has_mention(rec, "eastern Ukraine"));
+    json_t *ua = find(rec, "Ukraine");
+    assert_non_null(ua);
+    assert_int_equal(json_integer_value(json_object_get(ua, "count")), 2);
+    json_decref(rec);
+    bl_doc_clear(&doc);
+}
+
 static void test_descriptor_phrases(void **state)
 {
     (void)state;
@@ -230,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_short_forms_merge),
         cmocka_unit_test(test_rules_for_unknown_names),
         cmocka_unit_test(test_titles_currency_products),
+        cmocka_unit_test(test_places_in_context),
         cmocka_unit_test(test_descriptor_phrases),
         cmocka_unit_test(test_info_and_empty),
     };

@@ -80,23 +80,31 @@ static void test_load_file_and_errors(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w");
-    fputs("# comment\nKyiv\tLOCATION\tQ1899\tKiev\n#!tier weak\nSmalltown\tLOCATION\t\t\n", f);
+    fputs("# comment\n#!kind country\nUkraine\tLOCATION\t\t\n#!kind none\nKyiv\tLOCATION\tQ1899\tKiev\n"
+          "#!tier weak\nSmalltown\tLOCATION\t\t\n#!kind region\nKyiv\tLOCATION\t\t\n",
+          f);
     fclose(f);
     char err[256];
     bl_gazetteer_t *g = bl_gazetteer_new();
     assert_int_equal(bl_gazetteer_load_file(g, path, err, sizeof(err)), 0);
     assert_int_equal(bl_gazetteer_files(g), 1);
-    assert_int_equal(bl_gazetteer_names(g), 3);
+    assert_int_equal(bl_gazetteer_names(g), 4);
     uint64_t keys[4];
     bl_gazetteer_hit_t hit;
     size_t n = keys_of("Kiev", keys, 4);
     assert_int_equal(bl_gazetteer_match(g, keys, n, 0, &hit), 1);
     assert_string_equal(bl_gazetteer_entity(g, hit.entity)->name, "Kyiv");
     assert_false(hit.flags & BL_GAZ_WEAK);
+    /* Kinds add up over lines; a later line names no new entity. */
+    assert_int_equal(bl_gazetteer_entity(g, hit.entity)->kind, BL_GAZ_KIND_REGION);
+    n = keys_of("Ukraine", keys, 4);
+    assert_int_equal(bl_gazetteer_match(g, keys, n, 0, &hit), 1);
+    assert_int_equal(bl_gazetteer_entity(g, hit.entity)->kind, BL_GAZ_KIND_COUNTRY);
     n = keys_of("Smalltown", keys, 4);
     assert_int_equal(bl_gazetteer_match(g, keys, n, 0, &hit), 1);
     assert_true(hit.flags & BL_GAZ_WEAK);
     assert_null(bl_gazetteer_entity(g, hit.entity)->qid);
+    assert_int_equal(bl_gazetteer_entity(g, hit.entity)->kind, 0);
     bl_gazetteer_destroy(g);
     unlink(path);
     g = bl_gazetteer_new();
