@@ -8,17 +8,18 @@
 #
 # The 6,000 articles come in three batches of 2,000: batch 1 while both
 # run (both must deliver records); batch 2, with replica b SIGKILLed as soon
-# as it delivers records of it (mid-stream: its uncommitted work is
-# redone by a); batch 3 after the kill, partly onto b's former partitions,
-# which only a take-over can process.
+# as it delivers more records while it is produced (mid-stream: its
+# uncommitted work is redone by a); batch 3 after the kill, partly onto b's
+# former partitions, which only a take-over can process.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_ops.sh"
 
-TOTAL_S=${BL_OPS_TOTAL_S:-240} # the whole test, start to end
+TOTAL_S=${BL_OPS_TOTAL_S:-300} # the whole test, start to end (ASan on a loaded machine: ~100 s)
 NB=${BL_OPS_BATCH:-2000} # articles per batch; three batches
 PARTS=6
 t_end=$((SECONDS + TOTAL_S))
-# left [CAP]: seconds left of the whole budget (at most CAP), at least 1.
+# left [CAP]: seconds left of the whole budget (at most CAP), at least 1;
+# a wait that runs out of budget fails with its own description.
 left() {
   local l=$((t_end - SECONDS))
   ((l < 1)) && l=1
@@ -87,7 +88,7 @@ b_before=$(produced_by b)
 gen_pid=$!
 BL_OPS_HELPER_PIDS+=("$gen_pid")
 b_moved() { (($(produced_by b) > b_before)); }
-bl_ops_wait_for "replica b to deliver records of batch 2" "$(left 120)" b_moved
+bl_ops_wait_for "replica b to deliver more records (mid-stream)" "$(left 120)" b_moved
 out_at_kill=$(bl_count "$BL_OUT")
 bl_log "SIGKILL to replica b: $out_at_kill records out; a delivered $(produced_by a), b $(produced_by b)"
 bl_ops_stop b KILL 30
