@@ -764,8 +764,11 @@ static size_t descriptor_start(const run_ctx_t *c, size_t head)
     while (s > 0 && !(tok[s].flags & BL_TOK_SENT)) {
         size_t k = s - 1;
         uint32_t cue = c->ti[k].cue;
-        if (!caps && !based && lower < 3 && is_lowerword(&tok[k]) && !(cue & CUE_STOP) &&
-            c->ti[k].owner < 0) {
+        /* "Aircraft manufacturer Boeing have unveiled": a capitalised first word of the sentence. */
+        int sent_lower = (tok[k].flags & BL_TOK_SENT) && (tok[k].flags & BL_TOK_CAP) &&
+                         !(tok[k].flags & BL_TOK_ALLCAPS) && (cue & CUE_COMMON) && !(cue & CUE_DEMONYM);
+        if (!caps && !based && lower < 3 && (is_lowerword(&tok[k]) || sent_lower) &&
+            !(cue & CUE_STOP) && c->ti[k].owner < 0) {
             lower++;
             s = k;
             continue;
@@ -1031,11 +1034,11 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
     pass_descriptors(&c);
 
     sort_mentions(c.ments, c.nments);
-    /* "San Francisco, California": the place with its region is a mention
-     * of the place too (the region keeps its own mention). */
-    size_t nbase = c.nments;
-    for (size_t m = 0; m + 1 < nbase && c.nments < c.ments_cap; m++) {
-        const mention_t *a = &c.ments[m], *b = &c.ments[m + 1];
+    /* "San Francisco, California": the town's mention takes in its region,
+     * as news corpora annotate it (the region keeps its own mention). */
+    for (size_t m = 0; m + 1 < c.nments; m++) {
+        mention_t *a = &c.ments[m];
+        const mention_t *b = &c.ments[m + 1];
         size_t comma = a->last_tok + 1;
         if (c.ents[a->entity].type != TYPE_LOC && strcmp(c.ents[a->entity].type, TYPE_LOC) != 0)
             continue;
@@ -1047,12 +1050,8 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
          * Ukraine", "Texas, California", "London, Paris"). */
         if (place_kind(&c, a->entity) || !place_kind(&c, b->entity))
             continue;
-        mention_t *x = &c.ments[c.nments++];
-        *x = *a;
-        x->end = b->end;
-        c.ents[a->entity].count++;
+        a->end = b->end;
     }
-    sort_mentions(c.ments, c.nments);
     size_t nranked = 0;
     for (size_t k = 0; k < c.nents; k++) {
         doc_entity_t *d = &c.ents[k];

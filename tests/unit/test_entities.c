@@ -185,6 +185,8 @@ static void test_places_in_context(void **state)
                           &doc);
     /* A town with its region is a mention of the town; a list is not. */
     assert_true(has_mention(rec, "Cupertino, California"));
+    assert_false(has_mention(rec, "Cupertino"));
+    assert_true(has_mention(rec, "California"));
     assert_false(has_mention(rec, "United Kingdom, Ukraine"));
     assert_true(has_mention(rec, "central London"));
     assert_true(has_mention(rec, "Central and Eastern Europe"));
@@ -204,12 +206,14 @@ static void test_descriptor_phrases(void **state)
     json_t *rec = extract("Orders rise\n\nIrish low cost airline, Ryanair, ordered jets from "
                           "aircraft manufacturer Boeing and German airline Lufthansa. The "
                           "Beatles' label Apple Corps sued. Apple sues computer maker Dell. "
-                          "Its parent company, EADS, and engine maker Zorvatek agreed.",
+                          "Its parent company, EADS, and engine maker Zorvatek agreed. Aircraft "
+                          "manufacturer Airbus won.",
                           &doc);
     /* The descriptor with the name is a mention; the name stays clean. */
     assert_true(has_mention(rec, "Irish low cost airline, Ryanair"));
     assert_true(has_mention(rec, "aircraft manufacturer Boeing"));
     assert_true(has_mention(rec, "German airline Lufthansa"));
+    assert_true(has_mention(rec, "Aircraft manufacturer Airbus"));
     json_t *boeing = find(rec, "Boeing");
     assert_non_null(boeing);
     assert_int_equal(json_integer_value(json_object_get(boeing, "count")), 2);
