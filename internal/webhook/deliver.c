@@ -27,12 +27,12 @@
 #include "obs/metrics.h"
 #include "webhook/webhook_int.h"
 
-#define WAIT_MAX_MS 100
-#define CONSUME_BURST 500
+#define WAIT_MAX_MS    100
+#define CONSUME_BURST  500
 #define FAILING_STREAK 3 /* consecutive failed attempts before pausing */
-#define DLQ_RETRY_MS 5000
-#define FULL_POLL_MS 200   /* poll interval while at the in-flight bound */
-#define FULL_PAUSE_MS 1000 /* at the bound this long: pause the partitions */
+#define DLQ_RETRY_MS   5000
+#define FULL_POLL_MS   200  /* poll interval while at the in-flight bound */
+#define FULL_PAUSE_MS  1000 /* at the bound this long: pause the partitions */
 
 typedef enum { REC_NEW = 0, REC_BATCHED, REC_DLQ, REC_DONE } rec_state_t;
 
@@ -115,7 +115,7 @@ struct bl_wh_endpoint {
     int failing_streak;
     int64_t hold_until_ms;
     int64_t full_since_ms; /* when held records reached max_pending; 0 = below */
-    int64_t last_poll_ms; /* 429/503 Retry-After: nothing is sent before it */
+    int64_t last_poll_ms;  /* 429/503 Retry-After: nothing is sent before it */
     int paused;
     int disabled;
     int cooperative;
@@ -148,8 +148,7 @@ static void set_fatal(bl_wh_endpoint_t *ep, const char *reason)
 {
     if (atomic_load(&ep->fatal))
         return;
-    snprintf(ep->fatal_reason, sizeof(ep->fatal_reason), "webhook %s: %s", ep->conf->name,
-             reason);
+    snprintf(ep->fatal_reason, sizeof(ep->fatal_reason), "webhook %s: %s", ep->conf->name, reason);
     atomic_store(&ep->fatal, 1);
     bl_error("webhook.fatal", "%s", ep->fatal_reason);
 }
@@ -389,9 +388,9 @@ static void dlq_produce_batch(bl_wh_endpoint_t *ep, wh_batch_t *b)
         ticket->rec = rec;
         rd_kafka_resp_err_t err = rd_kafka_producev(
             ep->dlq_rk, RD_KAFKA_V_TOPIC(ep->cfg->webhook_dlq_topic),
-            RD_KAFKA_V_VALUE(rec->payload, rec->payload_len), RD_KAFKA_V_KEY(rec->key, rec->key_len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
-            RD_KAFKA_V_OPAQUE(ticket), RD_KAFKA_V_END);
+            RD_KAFKA_V_VALUE(rec->payload, rec->payload_len),
+            RD_KAFKA_V_KEY(rec->key, rec->key_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(ticket), RD_KAFKA_V_END);
         if (err) {
             /* local queue full or similar: keep it in the batch, try again later */
             rd_kafka_headers_destroy(hdrs);
@@ -459,11 +458,11 @@ static size_t on_header(char *buffer, size_t size, size_t nitems, void *userdata
         size_t start = 12, end = len;
         while (start < end && (buffer[start] == ' ' || buffer[start] == '\t'))
             start++;
-        while (end > start && (buffer[end - 1] == '\r' || buffer[end - 1] == '\n' ||
-                               buffer[end - 1] == ' '))
+        while (end > start &&
+               (buffer[end - 1] == '\r' || buffer[end - 1] == '\n' || buffer[end - 1] == ' '))
             end--;
-        size_t n = end - start < sizeof(b->retry_after) - 1 ? end - start
-                                                            : sizeof(b->retry_after) - 1;
+        size_t n =
+            end - start < sizeof(b->retry_after) - 1 ? end - start : sizeof(b->retry_after) - 1;
         memcpy(b->retry_after, buffer + start, n);
         b->retry_after[n] = '\0';
     }
@@ -485,8 +484,8 @@ static void batch_send(bl_wh_endpoint_t *ep, wh_batch_t *b, int64_t now)
     h = curl_slist_append(h, hdr);
     if (ep->conf->nkeys > 0) {
         memcpy(hdr, "webhook-signature: ", 19);
-        if (bl_wh_sign(ep->conf->keys, ep->conf->nkeys, b->msg_id, timestamp, b->body,
-                       b->body_len, hdr + 19, sizeof(hdr) - 19) > 0)
+        if (bl_wh_sign(ep->conf->keys, ep->conf->nkeys, b->msg_id, timestamp, b->body, b->body_len,
+                       hdr + 19, sizeof(hdr) - 19) > 0)
             h = curl_slist_append(h, hdr);
     }
     b->headers = h;
@@ -565,8 +564,8 @@ static void on_response(bl_wh_endpoint_t *ep, wh_batch_t *b, CURLcode result)
         bl_warn("webhook.failing", "webhook %s: failing (%s); pausing its partitions",
                 ep->conf->name, b->last_error);
     else
-        bl_debug("webhook.retry", "webhook %s: attempt %d failed: %s", ep->conf->name,
-                 b->attempts, b->last_error);
+        bl_debug("webhook.retry", "webhook %s: attempt %d failed: %s", ep->conf->name, b->attempts,
+                 b->last_error);
     int has_dlq = ep->cfg->webhook_dlq_topic && ep->cfg->webhook_dlq_topic[0];
     if (has_dlq && now - b->first_attempt_ms >= ep->conf->retry_give_up_ms) {
         dead_letter(ep, b);
@@ -818,8 +817,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         set_fatal(ep, why);
         return;
     }
-    bl_warn("webhook.kafka", "webhook %s: %s: %s", ep->conf->name, rd_kafka_err2name(err),
-            reason);
+    bl_warn("webhook.kafka", "webhook %s: %s: %s", ep->conf->name, rd_kafka_err2name(err), reason);
 }
 
 /* ---------- the thread ---------- */
@@ -895,9 +893,9 @@ static void *endpoint_thread(void *arg)
 
     /* Stopping: fetch nothing more, let in-flight requests finish in time. */
     set_paused(ep, 1);
-    int64_t deadline = now_ms() + (atomic_load(&ep->fatal) || ep->disabled
-                                       ? 0
-                                       : atomic_load(&ep->stop_timeout_ms));
+    int64_t deadline =
+        now_ms() +
+        (atomic_load(&ep->fatal) || ep->disabled ? 0 : atomic_load(&ep->stop_timeout_ms));
     while (ep->inflight > 0 && now_ms() < deadline && !ep->disabled) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(ep->rk, 0);
         if (rkm) {
@@ -912,7 +910,8 @@ static void *endpoint_thread(void *arg)
         wait_for_work(ep, (int)(left < 50 ? (left > 0 ? left : 0) : 50));
     }
     if (ep->inflight > 0)
-        bl_warn("webhook.stop", "webhook %s: %d request(s) still in flight abandoned; their "
+        bl_warn("webhook.stop",
+                "webhook %s: %d request(s) still in flight abandoned; their "
                 "records will be redelivered",
                 ep->conf->name, ep->inflight);
     for (wh_batch_t *b = ep->batches; b; b = b->next)
@@ -980,8 +979,8 @@ static bl_wh_endpoint_t *endpoint_new(bl_webhooks_t *whs, const bl_wh_endpoint_c
     if (n >= sizeof(name_lower))
         n = sizeof(name_lower) - 1;
     for (size_t i = 0; i < n; i++)
-        name_lower[i] = (char)((wc->name[i] >= 'A' && wc->name[i] <= 'Z') ? wc->name[i] + 32
-                                                                          : wc->name[i]);
+        name_lower[i] =
+            (char)((wc->name[i] >= 'A' && wc->name[i] <= 'Z') ? wc->name[i] + 32 : wc->name[i]);
     name_lower[n] = '\0';
     snprintf(ep->group_id, sizeof(ep->group_id), "%s.webhook.%s", cfg->group_id, name_lower);
     char why[512], client_id[128];
@@ -994,7 +993,10 @@ static bl_wh_endpoint_t *endpoint_new(bl_webhooks_t *whs, const bl_wh_endpoint_c
 
     /* consumer: pass-through first, then what correctness depends on */
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (bl_config_kafka_apply(cfg, conf, BL_KAFKA_CONSUMER, errstr, errstr_size) ||
+    /* one prefetch queue per endpoint: keep it modest (the default is 64 MB);
+     * BYLINE_KAFKA_QUEUED_MAX_MESSAGES_KBYTES still overrides it */
+    if (conf_set(conf, "queued.max.messages.kbytes", "16384", why, sizeof(why)) ||
+        bl_config_kafka_apply(cfg, conf, BL_KAFKA_CONSUMER, errstr, errstr_size) ||
         conf_set(conf, "group.id", ep->group_id, why, sizeof(why)) ||
         conf_set(conf, "client.id", client_id, why, sizeof(why)) ||
         conf_set(conf, "enable.auto.offset.store", "false", why, sizeof(why)) ||

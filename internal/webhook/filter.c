@@ -108,8 +108,8 @@ static int parse_clause(const char *text, size_t len, bl_wh_clause_t *clause, ch
     } else if ((filter_keys[found].key == BL_WH_F_PUBLISHED_AFTER ||
                 filter_keys[found].key == BL_WH_F_PUBLISHED_BEFORE) &&
                !is_date(value)) {
-        snprintf(errstr, errstr_size, "filter key \"%s\" needs a date YYYY-MM-DD, not \"%s\"",
-                 key, value);
+        snprintf(errstr, errstr_size, "filter key \"%s\" needs a date YYYY-MM-DD, not \"%s\"", key,
+                 value);
         rc = -1;
     }
     free(key);
@@ -153,8 +153,8 @@ bl_wh_filter_t *bl_wh_filter_parse(const char *text, char *errstr, size_t errstr
             group.clauses = realloc(group.clauses, sizeof(*group.clauses) * (group.nclauses + 1));
             if (parse_clause(q, (size_t)(clause_end - q), &group.clauses[group.nclauses], errstr,
                              errstr_size)) {
-                filter->groups = realloc(filter->groups,
-                                         sizeof(*filter->groups) * (filter->ngroups + 1));
+                filter->groups =
+                    realloc(filter->groups, sizeof(*filter->groups) * (filter->ngroups + 1));
                 filter->groups[filter->ngroups++] = group;
                 bl_wh_filter_destroy(filter);
                 return NULL;

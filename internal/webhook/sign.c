@@ -20,8 +20,7 @@ int bl_wh_key_decode(const char *secret, bl_wh_key_t *key, char *errstr, size_t 
     const char *b64 = secret + sizeof(prefix) - 1;
     size_t b64_len = strlen(b64);
     if (b64_len == 0 || b64_len % 4 != 0 || b64_len / 4 * 3 > sizeof(key->bytes)) {
-        snprintf(errstr, errstr_size,
-                 "the part after \"whsec_\" must be base64 of 1 to %d bytes",
+        snprintf(errstr, errstr_size, "the part after \"whsec_\" must be base64 of 1 to %d bytes",
                  BL_WH_MAX_KEY_BYTES);
         return -1;
     }
@@ -65,8 +64,8 @@ int bl_wh_sign(const bl_wh_key_t *keys, int nkeys, const char *msg_id, int64_t t
         unsigned int mac_len = 0;
         /* Streams prefix and body without copying the body; the HMAC_CTX
          * API that would do the same is deprecated in OpenSSL 3. */
-        EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_HMAC, NULL, keys[i].bytes,
-                                                      keys[i].len);
+        EVP_PKEY *pkey =
+            EVP_PKEY_new_raw_private_key(EVP_PKEY_HMAC, NULL, keys[i].bytes, keys[i].len);
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         size_t sig_len = sizeof(mac);
         int ok = pkey && ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey) == 1 &&

@@ -103,8 +103,8 @@ static char *read_secret_file(const char *var, const char *path, char *errstr, s
     return buf;
 }
 
-static int apply_secrets(const char *var, char *secrets, bl_wh_endpoint_conf_t *conf,
-                         char *errstr, size_t errstr_size)
+static int apply_secrets(const char *var, char *secrets, bl_wh_endpoint_conf_t *conf, char *errstr,
+                         size_t errstr_size)
 {
     char *save = NULL;
     conf->nkeys = 0;
@@ -158,8 +158,7 @@ static int endpoint_set(bl_wh_endpoint_conf_t *conf, const char *var, const sett
         conf->url = strdup(value);
         return 0;
     case T_INT:
-        return parse_int(var, value, s, (int64_t *)((char *)conf + s->offset), errstr,
-                         errstr_size);
+        return parse_int(var, value, s, (int64_t *)((char *)conf + s->offset), errstr, errstr_size);
     case T_SECRET: {
         char *copy = strdup(value);
         int rc = apply_secrets(var, copy, conf, errstr, errstr_size);
@@ -197,8 +196,8 @@ static int endpoint_set(bl_wh_endpoint_conf_t *conf, const char *var, const sett
     return -1;
 }
 
-int bl_wh_confs_parse(char **envp, bl_wh_endpoint_conf_t **confs_out, int *nconfs_out,
-                      char *errstr, size_t errstr_size)
+int bl_wh_confs_parse(char **envp, bl_wh_endpoint_conf_t **confs_out, int *nconfs_out, char *errstr,
+                      size_t errstr_size)
 {
     bl_wh_endpoint_conf_t *confs = NULL;
     int nconfs = 0;
@@ -242,8 +241,8 @@ int bl_wh_confs_parse(char **envp, bl_wh_endpoint_conf_t **confs_out, int *nconf
                 s = &settings[i];
         if (!s) {
             snprintf(errstr, errstr_size,
-                     "%s: unknown setting \"%s\" for webhook %.*s (see byline --help)", var,
-                     suffix, (int)(us - name), name);
+                     "%s: unknown setting \"%s\" for webhook %.*s (see byline --help)", var, suffix,
+                     (int)(us - name), name);
             goto fail;
         }
         bl_wh_endpoint_conf_t *conf = find_or_add(&confs, &nconfs, name, (size_t)(us - name));

@@ -13,7 +13,7 @@
 
 #include "webhook/webhook.h"
 
-#define BL_WH_MAX_SECRETS 2
+#define BL_WH_MAX_SECRETS   2
 #define BL_WH_MAX_KEY_BYTES 128
 
 /* ---------- filter.c ---------- */
@@ -108,10 +108,10 @@ int64_t bl_wh_retry_after_ms(const char *value, time_t now);
 /* ---------- webhook_conf.c ---------- */
 
 typedef struct bl_wh_endpoint_conf {
-    char *name;     /* as written in the variable, e.g. "CRM" */
-    char *url;      /* never logged with credentials: log name only */
+    char *name; /* as written in the variable, e.g. "CRM" */
+    char *url;  /* never logged with credentials: log name only */
     bl_wh_key_t keys[BL_WH_MAX_SECRETS];
-    int nkeys;      /* 0 = unsigned */
+    int nkeys; /* 0 = unsigned */
     char *filter_text;
     bl_wh_filter_t *filter; /* NULL = everything */
     int64_t timeout_ms;

@@ -50,9 +50,8 @@ static long long count_markers(struct upload *up, const char *data, size_t len)
     size_t head = len < mlen - 1 ? len : mlen - 1;
     memcpy(joint, up->tail, up->tail_len);
     memcpy(joint + up->tail_len, data, head);
-    for (const char *p = joint; (p = memmem(p, up->tail_len + head - (size_t)(p - joint), marker,
-                                            mlen));
-         p++)
+    for (const char *p = joint;
+         (p = memmem(p, up->tail_len + head - (size_t)(p - joint), marker, mlen)); p++)
         n++;
     for (const char *p = data; (p = memmem(p, len - (size_t)(p - data), marker, mlen)); p++)
         n++;

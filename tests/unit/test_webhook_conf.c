@@ -105,8 +105,7 @@ static void errors_name_the_variable(void **state)
     char *pending[] = {"BYLINE_WEBHOOK_CRM_URL=http://x", "BYLINE_WEBHOOK_CRM_BATCH_SIZE=100",
                        "BYLINE_WEBHOOK_CRM_MAX_PENDING=10", NULL};
     expect_error(pending, "BYLINE_WEBHOOK_CRM_MAX_PENDING");
-    char *start[] = {"BYLINE_WEBHOOK_CRM_URL=http://x", "BYLINE_WEBHOOK_CRM_START_FROM=now",
-                     NULL};
+    char *start[] = {"BYLINE_WEBHOOK_CRM_URL=http://x", "BYLINE_WEBHOOK_CRM_START_FROM=now", NULL};
     expect_error(start, "BYLINE_WEBHOOK_CRM_START_FROM");
     char *nofile[] = {"BYLINE_WEBHOOK_CRM_URL=http://x",
                       "BYLINE_WEBHOOK_CRM_SECRET_FILE=/nonexistent/secret", NULL};

@@ -32,7 +32,7 @@ static void single_clauses(void **state)
 {
     assert_true(matches("entity:Vladimir Putin", record_text));
     assert_true(matches("entity:vladimir putin", record_text)); /* case-insensitive */
-    assert_false(matches("entity:Putin", record_text));          /* whole names */
+    assert_false(matches("entity:Putin", record_text));         /* whole names */
     assert_true(matches("entity_type:PERSON", record_text));
     assert_false(matches("entity_type:LOCATION", record_text));
     assert_true(matches("agency:Reuters", record_text));

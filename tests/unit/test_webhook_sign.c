@@ -19,8 +19,8 @@ static void spec_vector(void **state)
     char err[200], sig[256];
     assert_int_equal(bl_wh_key_decode(spec_secret, &key, err, sizeof(err)), 0);
     assert_int_equal(key.len, 24);
-    int n = bl_wh_sign(&key, 1, spec_id, 1614265330, spec_body, strlen(spec_body), sig,
-                       sizeof(sig));
+    int n =
+        bl_wh_sign(&key, 1, spec_id, 1614265330, spec_body, strlen(spec_body), sig, sizeof(sig));
     assert_true(n > 0);
     assert_string_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 }
