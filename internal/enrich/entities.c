@@ -35,6 +35,7 @@
 #define CUE_DET       0x40000 /* "the", "a", "an": start a noun phrase */
 #define CUE_POSSPRON  0x80000 /* "its", "their": the phrase belongs to another name */
 #define CUE_BASED     0x100000 /* "based" in "Los Angeles based Northrop Grumman" */
+#define CUE_CURRNOUN  0x200000 /* "dollars": "US dollars" is a currency */
 
 typedef struct cue_slot {
     uint64_t key;
@@ -162,7 +163,7 @@ bl_entities_t *bl_entities_new(const char *config_dir, const char *extra_gazette
         {"org_suffixes.txt", CUE_ORGSUF},   {"org_prefixes.txt", CUE_ORGPRE},
         {"loc_suffixes.txt", CUE_LOCSUF},   {"demonyms.txt", CUE_DEMONYM},
         {"kept_titles.txt", CUE_KEEPTITLE}, {"loc_prefixes.txt", CUE_LOCPRE},
-        {"org_kinds.txt", CUE_ORGKIND},
+        {"org_kinds.txt", CUE_ORGKIND},     {"currency_nouns.txt", CUE_CURRNOUN},
     };
     for (size_t i = 0; i < sizeof(cue_files) / sizeof(cue_files[0]); i++)
         if (cue_load(e, config_dir, cue_files[i].file, cue_files[i].bits, errstr, errstr_size))
@@ -850,6 +851,29 @@ static void pass_descriptors(run_ctx_t *c)
     }
 }
 
+/* Drops place mentions that modify a lower-case noun naming a kind of
+ * organisation or a currency: "the US manufacturer", "United States
+ * airframer Boeing", "US dollars" (news corpora do not count them). Runs
+ * before the mentions are sorted; token owners are not read afterwards. */
+static void drop_place_modifiers(run_ctx_t *c)
+{
+    const bl_token_t *tok = c->doc->tokens;
+    size_t kept = 0;
+    for (size_t m = 0; m < c->nments; m++) {
+        const mention_t *a = &c->ments[m];
+        size_t next = a->last_tok + 1;
+        if (next < c->doc->ntokens && a->end == c->ti[a->last_tok].key_end &&
+            a->end == tok[a->last_tok].end && is_lowerword(&tok[next]) &&
+            (c->ti[next].cue & (CUE_ORGKIND | CUE_CURRNOUN)) && !(c->ti[next].cue & CUE_BASED) &&
+            strcmp(c->ents[a->entity].type, TYPE_LOC) == 0) {
+            c->ents[a->entity].count--;
+            continue;
+        }
+        c->ments[kept++] = *a;
+    }
+    c->nments = kept;
+}
+
 /* BL_GAZ_KIND_* of a document entity (0 for names found by the rules). */
 static uint8_t place_kind(const run_ctx_t *c, int32_t ent)
 {
@@ -1032,6 +1056,7 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
     pass_rules(&c, pend, &npend);
     pass_link(&c, pend, npend);
     pass_descriptors(&c);
+    drop_place_modifiers(&c);
 
     sort_mentions(c.ments, c.nments);
     /* "San Francisco, California": the town's mention takes in its region,

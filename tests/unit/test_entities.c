@@ -207,13 +207,18 @@ static void test_descriptor_phrases(void **state)
                           "aircraft manufacturer Boeing and German airline Lufthansa. The "
                           "Beatles' label Apple Corps sued. Apple sues computer maker Dell. "
                           "Its parent company, EADS, and engine maker Zorvatek agreed. Aircraft "
-                          "manufacturer Airbus won.",
+                          "manufacturer Airbus won. The US manufacturer sold it for 9 US "
+                          "dollars; US officials agreed.",
                           &doc);
     /* The descriptor with the name is a mention; the name stays clean. */
     assert_true(has_mention(rec, "Irish low cost airline, Ryanair"));
     assert_true(has_mention(rec, "aircraft manufacturer Boeing"));
     assert_true(has_mention(rec, "German airline Lufthansa"));
     assert_true(has_mention(rec, "Aircraft manufacturer Airbus"));
+    /* A place modifying a kind of organisation or a currency is no mention. */
+    json_t *us = find(rec, "United States");
+    assert_non_null(us);
+    assert_int_equal(json_integer_value(json_object_get(us, "count")), 1);
     json_t *boeing = find(rec, "Boeing");
     assert_non_null(boeing);
     assert_int_equal(json_integer_value(json_object_get(boeing, "count")), 2);
