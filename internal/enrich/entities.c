@@ -18,22 +18,22 @@
 #define CUE_STOP      0x0002 /* never part of a name */
 #define CUE_TITLE     0x0004 /* "President", "Mr", "spokesman" */
 #define CUE_FIRSTNAME 0x0008
-#define CUE_ORGSUF    0x0010 /* "Inc", "Council", "Airlines" */
-#define CUE_ORGPRE    0x0020 /* "Ministry" (of ...) */
-#define CUE_LOCSUF    0x0040 /* "Airport", "River" */
-#define CUE_DEMONYM   0x0080 /* "French" */
-#define CUE_HONORIFIC 0x0100 /* "Mr", "Mrs", "Ms", "Dr": kept in the mention text */
-#define CUE_CONNECT   0x0200 /* "of", "de", "von" inside names */
-#define CUE_LOCPREP   0x0400 /* "in", "near": a place follows */
-#define CUE_SAYS      0x0800 /* "said", "says": a person precedes */
-#define CUE_KEEPTITLE 0x1000 /* a title kept in the mention: "President", "Senator" */
-#define CUE_CAMEL     0x2000 /* "iPhone", "MacBook": products more often than people */
-#define CUE_INNERCAP  0x4000 /* lower-case first letter, a capital inside ("eBay") */
-#define CUE_CURRENCY  0x8000 /* "US" in "US$": part of a currency sign */
-#define CUE_LOCPRE    0x10000 /* "Eastern" Europe, "Central" Asia: part of the place */
-#define CUE_ORGKIND   0x20000 /* "airline", "maker": a kind of organisation */
-#define CUE_DET       0x40000 /* "the", "a", "an": start a noun phrase */
-#define CUE_POSSPRON  0x80000 /* "its", "their": the phrase belongs to another name */
+#define CUE_ORGSUF    0x0010   /* "Inc", "Council", "Airlines" */
+#define CUE_ORGPRE    0x0020   /* "Ministry" (of ...) */
+#define CUE_LOCSUF    0x0040   /* "Airport", "River" */
+#define CUE_DEMONYM   0x0080   /* "French" */
+#define CUE_HONORIFIC 0x0100   /* "Mr", "Mrs", "Ms", "Dr": kept in the mention text */
+#define CUE_CONNECT   0x0200   /* "of", "de", "von" inside names */
+#define CUE_LOCPREP   0x0400   /* "in", "near": a place follows */
+#define CUE_SAYS      0x0800   /* "said", "says": a person precedes */
+#define CUE_KEEPTITLE 0x1000   /* a title kept in the mention: "President", "Senator" */
+#define CUE_CAMEL     0x2000   /* "iPhone", "MacBook": products more often than people */
+#define CUE_INNERCAP  0x4000   /* lower-case first letter, a capital inside ("eBay") */
+#define CUE_CURRENCY  0x8000   /* "US" in "US$": part of a currency sign */
+#define CUE_LOCPRE    0x10000  /* "Eastern" Europe, "Central" Asia: part of the place */
+#define CUE_ORGKIND   0x20000  /* "airline", "maker": a kind of organisation */
+#define CUE_DET       0x40000  /* "the", "a", "an": start a noun phrase */
+#define CUE_POSSPRON  0x80000  /* "its", "their": the phrase belongs to another name */
 #define CUE_BASED     0x100000 /* "based" in "Los Angeles based Northrop Grumman" */
 #define CUE_CURRNOUN  0x200000 /* "dollars": "US dollars" is a currency */
 
@@ -169,17 +169,18 @@ bl_entities_t *bl_entities_new(const char *config_dir, const char *extra_gazette
         if (cue_load(e, config_dir, cue_files[i].file, cue_files[i].bits, errstr, errstr_size))
             goto fail;
     static const char *const honorifics[] = {"mr", "mrs", "ms", "dr", "miss", "sir", "dame"};
-    static const char *const connectors[] = {"of", "de", "du", "da", "del", "della", "la", "le",
-                                             "von", "van", "der", "den", "bin", "al", "y", "&"};
+    static const char *const connectors[] = {"of",  "de",  "du",  "da",  "del", "della", "la", "le",
+                                             "von", "van", "der", "den", "bin", "al",    "y",  "&"};
     static const char *const locpreps[] = {"in", "near", "outside", "across"};
     static const char *const says[] = {"said", "says", "told", "added", "explained", "stated"};
     static const struct {
         const char *word;
         uint32_t bits;
     } phrase_words[] = {
-        {"the", CUE_DET},      {"a", CUE_DET},        {"an", CUE_DET},       {"its", CUE_POSSPRON},
-        {"their", CUE_POSSPRON}, {"his", CUE_POSSPRON}, {"her", CUE_POSSPRON}, {"our", CUE_POSSPRON},
-        {"my", CUE_POSSPRON},  {"your", CUE_POSSPRON}, {"based", CUE_BASED},
+        {"the", CUE_DET},       {"a", CUE_DET},          {"an", CUE_DET},
+        {"its", CUE_POSSPRON},  {"their", CUE_POSSPRON}, {"his", CUE_POSSPRON},
+        {"her", CUE_POSSPRON},  {"our", CUE_POSSPRON},   {"my", CUE_POSSPRON},
+        {"your", CUE_POSSPRON}, {"based", CUE_BASED},
     };
     for (size_t i = 0; i < sizeof(phrase_words) / sizeof(*phrase_words); i++)
         cue_add(e, bl_gazetteer_token_key(phrase_words[i].word, strlen(phrase_words[i].word), NULL),
@@ -356,8 +357,8 @@ static void add_mention(run_ctx_t *c, size_t first_tok, size_t last_tok, int32_t
     m->last_tok = (uint32_t)last_tok;
     /* "Airtanker Ltd.", "Apple Inc.": the abbreviation keeps its period. */
     if (last_tok + 1 < c->doc->ntokens && (c->ti[last_tok].cue & CUE_ORGSUF) &&
-        tok[last_tok].end - tok[last_tok].start <= 4 && tok[last_tok + 1].start == tok[last_tok].end &&
-        c->doc->text[tok[last_tok].end] == '.') {
+        tok[last_tok].end - tok[last_tok].start <= 4 &&
+        tok[last_tok + 1].start == tok[last_tok].end && c->doc->text[tok[last_tok].end] == '.') {
         m->end++;
         c->ti[last_tok + 1].owner = (int32_t)c->nments;
     }
@@ -475,8 +476,9 @@ static int model_follows(const run_ctx_t *c, size_t last)
     const bl_token_t *m = &tok[last + 1];
     if (m->flags & BL_TOK_NUMBER)
         return 1;
-    return (m->flags & BL_TOK_WORD) && (m->flags & BL_TOK_CAP) && (c->ti[last + 1].cue & CUE_STOP) &&
-           !(c->ti[last + 1].cue & CUE_COMMON) && m->end - m->start >= 2 &&
+    return (m->flags & BL_TOK_WORD) && (m->flags & BL_TOK_CAP) &&
+           (c->ti[last + 1].cue & CUE_STOP) && !(c->ti[last + 1].cue & CUE_COMMON) &&
+           m->end - m->start >= 2 &&
            (unsigned)((unsigned char)c->doc->text[m->end - 1] - '0') < 10u;
 }
 
@@ -508,7 +510,8 @@ static int defines_plain_phrase(const run_ctx_t *c, size_t s)
             continue;
         }
         while (ti >= lo && ((text[ti] | 0x20) != want ||
-                            (ai == 0 && ti > lo && ((text[ti - 1] | 0x20) >= 'a' && (text[ti - 1] | 0x20) <= 'z'))))
+                            (ai == 0 && ti > lo &&
+                             ((text[ti - 1] | 0x20) >= 'a' && (text[ti - 1] | 0x20) <= 'z'))))
             ti--;
         if (ti < lo)
             return 0;
@@ -517,7 +520,8 @@ static int defines_plain_phrase(const run_ctx_t *c, size_t s)
     }
     /* The long form starts at byte ti + 1: a name there keeps the guess. */
     for (size_t k = from; k < s - 1; k++)
-        if (tok[k].end > (uint32_t)(ti + 1) && c->ti[k].owner >= 0 && c->ti[k].owner != OWNER_PRODUCT)
+        if (tok[k].end > (uint32_t)(ti + 1) && c->ti[k].owner >= 0 &&
+            c->ti[k].owner != OWNER_PRODUCT)
             return 0;
     return 1;
 }
@@ -541,8 +545,8 @@ static void pass_gazetteer(run_ctx_t *c)
             continue;
         size_t last = i + hit.ntokens - 1;
         /* A name ending in "." ("Apple Inc.") keeps it only as an abbreviation. */
-        if (model_follows(c, last) && strcmp(bl_gazetteer_entity(c->e->gaz, hit.entity)->type,
-                                             TYPE_ORG) == 0) {
+        if (model_follows(c, last) &&
+            strcmp(bl_gazetteer_entity(c->e->gaz, hit.entity)->type, TYPE_ORG) == 0) {
             /* "Airbus A380", "Boeing 787": the maker names a product here
              * (news corpora do not count it as a mention of the company). */
             for (size_t k = i; k <= last; k++)
@@ -559,7 +563,8 @@ static void pass_gazetteer(run_ctx_t *c)
              * Europe": a region of its own ("eastern Ukraine" is Ukraine). */
             size_t first = i - 1;
             if (first >= 2 && (c->ti[first - 2].cue & CUE_LOCPRE) && c->ti[first - 2].owner < 0 &&
-                (tok[first - 2].flags & BL_TOK_WORD) && tok[first - 1].end - tok[first - 1].start == 3 &&
+                (tok[first - 2].flags & BL_TOK_WORD) &&
+                tok[first - 1].end - tok[first - 1].start == 3 &&
                 memcmp(c->doc->text + tok[first - 1].start, "and", 3) == 0)
                 first -= 2;
             add_mention(c, first, last, rule_entity(c, TYPE_LOC, first, last));
@@ -600,15 +605,15 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
             /* "Michael M. Dunn": an initial and its period. */
             if (j > i && j + 1 < n && c->doc->text[tok[j].start] == '.' &&
                 tok[j].start == tok[j - 1].end && tok[j - 1].end - tok[j - 1].start == 1 &&
-                is_capword(&tok[j + 1]) && c->ti[j + 1].owner < 0 && !(c->ti[j + 1].cue & CUE_STOP)) {
+                is_capword(&tok[j + 1]) && c->ti[j + 1].owner < 0 &&
+                !(c->ti[j + 1].cue & CUE_STOP)) {
                 j++;
                 continue;
             }
             if ((cue & CUE_CONNECT) && j > i && j + 1 < n && is_capword(&tok[j + 1]) &&
                 c->ti[j + 1].owner < 0 && !(c->ti[j + 1].cue & CUE_STOP) &&
                 tok[j].end - tok[j].start <= 4) {
-                int is_of = tok[j].end - tok[j].start == 2 &&
-                            (c->doc->text[tok[j].start] == 'o');
+                int is_of = tok[j].end - tok[j].start == 2 && (c->doc->text[tok[j].start] == 'o');
                 if (!is_of || (c->ti[last].cue & (CUE_ORGPRE | CUE_ORGSUF | CUE_LOCSUF))) {
                     j++;
                     continue;
@@ -723,7 +728,8 @@ static void pass_link(run_ctx_t *c, const pending_t *pend, size_t npend)
                 if (d->part_last == c->keys[i] ||
                     (d->part_first == c->keys[i] && !(c->ti[i].cue & CUE_COMMON)))
                     found = (int32_t)k;
-            } else if (d->part_first == c->keys[i] && !(c->ti[i].cue & (CUE_COMMON | CUE_DEMONYM)) &&
+            } else if (d->part_first == c->keys[i] &&
+                       !(c->ti[i].cue & (CUE_COMMON | CUE_DEMONYM)) &&
                        !(tok[i].flags & BL_TOK_SENT && 0)) {
                 found = (int32_t)k;
             }
@@ -741,7 +747,6 @@ static void pass_link(run_ctx_t *c, const pending_t *pend, size_t npend)
         add_mention(c, i, i, ent);
     }
 }
-
 
 /* Type of the mention owning token @p k, or NULL (free, product, possessive). */
 static const char *owner_type(const run_ctx_t *c, size_t k)
@@ -765,9 +770,11 @@ static size_t descriptor_start(const run_ctx_t *c, size_t head)
     while (s > 0 && !(tok[s].flags & BL_TOK_SENT)) {
         size_t k = s - 1;
         uint32_t cue = c->ti[k].cue;
-        /* "Aircraft manufacturer Boeing have unveiled": a capitalised first word of the sentence. */
+        /* "Aircraft manufacturer Boeing have unveiled": a capitalised first word of the sentence.
+         */
         int sent_lower = (tok[k].flags & BL_TOK_SENT) && (tok[k].flags & BL_TOK_CAP) &&
-                         !(tok[k].flags & BL_TOK_ALLCAPS) && (cue & CUE_COMMON) && !(cue & CUE_DEMONYM);
+                         !(tok[k].flags & BL_TOK_ALLCAPS) && (cue & CUE_COMMON) &&
+                         !(cue & CUE_DEMONYM);
         if (!caps && !based && lower < 3 && (is_lowerword(&tok[k]) || sent_lower) &&
             !(cue & CUE_STOP) && c->ti[k].owner < 0) {
             lower++;
@@ -776,7 +783,8 @@ static size_t descriptor_start(const run_ctx_t *c, size_t head)
         }
         /* "computer and electronics maker" */
         if (!caps && lower && k > 0 && tok[k].end - tok[k].start == 3 &&
-            memcmp(c->doc->text + tok[k].start, "and", 3) == 0 && is_lowerword(&tok[k - 1]) && !(c->ti[k - 1].cue & CUE_STOP) && c->ti[k - 1].owner < 0) {
+            memcmp(c->doc->text + tok[k].start, "and", 3) == 0 && is_lowerword(&tok[k - 1]) &&
+            !(c->ti[k - 1].cue & CUE_STOP) && c->ti[k - 1].owner < 0) {
             s = k;
             continue;
         }
@@ -806,7 +814,8 @@ static size_t descriptor_start(const run_ctx_t *c, size_t head)
         return (size_t)-1;
     /* Not after an apostrophe: "the Beatles' label Apple Corps" belongs to them. */
     const unsigned char *p = (const unsigned char *)c->doc->text + tok[s - 1].start;
-    if ((tok[s - 1].flags & BL_TOK_PUNCT) && p[0] != '\'' && !(p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0x99))
+    if ((tok[s - 1].flags & BL_TOK_PUNCT) && p[0] != '\'' &&
+        !(p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0x99))
         return s;
     if (is_lowerword(&tok[s - 1]) && (cue & CUE_STOP))
         return s;
@@ -960,7 +969,8 @@ static json_t *mention_text(const bl_doc_t *doc, const mention_t *mt, text_cache
 {
     uint32_t len = mt->end - mt->start;
     for (size_t k = 0; k < *ncache; k++)
-        if (cache[k].len == len && memcmp(doc->text + cache[k].start, doc->text + mt->start, len) == 0)
+        if (cache[k].len == len &&
+            memcmp(doc->text + cache[k].start, doc->text + mt->start, len) == 0)
             return json_incref(cache[k].str);
     /* Spans start and end on code-point boundaries of valid UTF-8 text. */
     json_t *str = json_stringn_nocheck(doc->text + mt->start, len);
@@ -1068,7 +1078,8 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         if (c.ents[a->entity].type != TYPE_LOC && strcmp(c.ents[a->entity].type, TYPE_LOC) != 0)
             continue;
         if (b->first_tok != comma + 1 || a->entity == b->entity ||
-            strcmp(c.ents[b->entity].type, TYPE_LOC) != 0 || doc->text[doc->tokens[comma].start] != ',' ||
+            strcmp(c.ents[b->entity].type, TYPE_LOC) != 0 ||
+            doc->text[doc->tokens[comma].start] != ',' ||
             (doc->tokens[a->last_tok].flags & BL_TOK_HEADLINE))
             continue;
         /* A town, then its region or country; not a list ("United Kingdom,
@@ -1120,8 +1131,9 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
             json_object_set_new_nocheck(obj, "name", json_string(ge->name));
         } else {
             json_object_set_new_nocheck(obj, "id", json_null());
-            json_object_set_new_nocheck(obj, "name", json_stringn_nocheck(doc->text + d->name_start,
-                                                                      d->name_end - d->name_start));
+            json_object_set_new_nocheck(
+                obj, "name",
+                json_stringn_nocheck(doc->text + d->name_start, d->name_end - d->name_start));
         }
         json_object_set_new_nocheck(obj, "type", json_string(d->type));
         /* first_mention now points past the entity's last mention. */

@@ -265,7 +265,8 @@ static int add_name(bl_gazetteer_t *g, const char *alias, const char *canonical,
         goto out;
     }
     g->names[j] = (name_slot_t){key, (uint32_t)ent, (uint8_t)flags, alias[0]};
-    if (++g->nnames * 2 > g->names_cap && grow((void **)&g->names, &g->names_cap, sizeof(*g->names))) {
+    if (++g->nnames * 2 > g->names_cap &&
+        grow((void **)&g->names, &g->names_cap, sizeof(*g->names))) {
         rc = -1;
         goto out;
     }

@@ -15,8 +15,9 @@
 typedef struct bl_gazetteer bl_gazetteer_t;
 
 /* Alias flags. */
-#define BL_GAZ_WEAK     0x01 /* bulk-tier name: loses to surrounding capitalised words */
-#define BL_GAZ_ALLCAPS  0x02 /* short upper-case alias ("US", "WHO"): text must be upper case too */
+#define BL_GAZ_WEAK    0x01  /* bulk-tier name: loses to surrounding capitalised words */
+#define BL_GAZ_ALLCAPS 0x02  /* short upper-case alias ("US", "WHO"): text must be upper case too  \
+                              */
 #define BL_GAZ_LOWER1ST 0x04 /* name starts lower case ("eBay"): first byte must match exactly */
 
 /* Place kinds ("#!kind country" / "#!kind region" in a file; OR-ed over files). */
@@ -31,10 +32,10 @@ typedef struct bl_gazetteer_entity {
 } bl_gazetteer_entity_t;
 
 typedef struct bl_gazetteer_hit {
-    size_t ntokens;    /* tokens covered, 0 = no match */
-    uint32_t entity;   /* index for bl_gazetteer_entity() */
-    uint32_t flags;    /* BL_GAZ_* of the alias matched */
-    char first_byte;   /* first byte of the alias as written */
+    size_t ntokens;  /* tokens covered, 0 = no match */
+    uint32_t entity; /* index for bl_gazetteer_entity() */
+    uint32_t flags;  /* BL_GAZ_* of the alias matched */
+    char first_byte; /* first byte of the alias as written */
 } bl_gazetteer_hit_t;
 
 bl_gazetteer_t *bl_gazetteer_new(void);
@@ -44,9 +45,9 @@ void bl_gazetteer_destroy(bl_gazetteer_t *g);
  * @brief Loads a TSV file: "name<TAB>type<TAB>wikidata-id<TAB>alias|alias".
  *        Lines starting with '#' are comments; "#!tier weak" marks every
  *        later name in the file weak; "#!kind country", "#!kind region"
- *        and "#!kind none" set the place kind of the later entities. An entity is keyed by (name, type):
- *        a later line for the same entity adds aliases (and an id); a name
- *        already taken by another entity keeps its first owner.
+ *        and "#!kind none" set the place kind of the later entities. An entity is keyed by (name,
+ * type): a later line for the same entity adds aliases (and an id); a name already taken by another
+ * entity keeps its first owner.
  * @returns 0, or -1 with the reason in @p errstr.
  */
 int bl_gazetteer_load_file(bl_gazetteer_t *g, const char *path, char *errstr, size_t errstr_size);

@@ -46,13 +46,15 @@ static json_t *extract(const char *text, bl_doc_t *doc)
     size_t i, j;
     json_t *e, *m;
     double prev = 2.0;
-    json_array_foreach(arr, i, e) {
+    json_array_foreach(arr, i, e)
+    {
         double sal = json_real_value(json_object_get(e, "salience"));
         assert_true(sal >= 0.0 && sal <= 1.0 && sal <= prev);
         prev = sal;
         json_t *ms = json_object_get(e, "mentions");
         assert_int_equal(json_array_size(ms), json_integer_value(json_object_get(e, "count")));
-        json_array_foreach(ms, j, m) {
+        json_array_foreach(ms, j, m)
+        {
             json_int_t s = json_integer_value(json_object_get(m, "start"));
             json_int_t en = json_integer_value(json_object_get(m, "end"));
             const char *t = json_string_value(json_object_get(m, "text"));
@@ -68,9 +70,9 @@ static json_t *find(json_t *rec, const char *name)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(rec, "entities"), i, e)
-        if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0)
-            return e;
+    json_array_foreach(json_object_get(rec, "entities"), i,
+                       e) if (strcmp(json_string_value(json_object_get(e, "name")), name) ==
+                              0) return e;
     return NULL;
 }
 
@@ -78,10 +80,9 @@ static int has_mention(json_t *rec, const char *text)
 {
     size_t i, j;
     json_t *e, *m;
-    json_array_foreach(json_object_get(rec, "entities"), i, e)
-        json_array_foreach(json_object_get(e, "mentions"), j, m)
-            if (strcmp(json_string_value(json_object_get(m, "text")), text) == 0)
-                return 1;
+    json_array_foreach(json_object_get(rec, "entities"), i, e) json_array_foreach(
+        json_object_get(e, "mentions"), j,
+        m) if (strcmp(json_string_value(json_object_get(m, "text")), text) == 0) return 1;
     return 0;
 }
 

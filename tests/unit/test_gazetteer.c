@@ -33,8 +33,8 @@ static void test_longest_match_wins(void **state)
     bl_gazetteer_t *g = bl_gazetteer_new();
     assert_non_null(g);
     assert_int_equal(bl_gazetteer_add(g, "New York", "New York", "LOCATION", NULL, 0), 0);
-    assert_int_equal(bl_gazetteer_add(g, "New York Times", "The New York Times", "ORGANIZATION",
-                                      "Q9684", 0), 0);
+    assert_int_equal(
+        bl_gazetteer_add(g, "New York Times", "The New York Times", "ORGANIZATION", "Q9684", 0), 0);
     uint64_t keys[16];
     size_t n = keys_of("the New York Times said", keys, 16);
     bl_gazetteer_hit_t hit;
@@ -55,7 +55,8 @@ static void test_aliases_case_dots_possessive(void **state)
 {
     (void)state;
     bl_gazetteer_t *g = bl_gazetteer_new();
-    assert_int_equal(bl_gazetteer_add(g, "United States", "United States", "LOCATION", "Q30", 0), 0);
+    assert_int_equal(bl_gazetteer_add(g, "United States", "United States", "LOCATION", "Q30", 0),
+                     0);
     assert_int_equal(bl_gazetteer_add(g, "US", "United States", "LOCATION", "Q30", 0), 0);
     assert_int_equal(bl_gazetteer_entities(g), 1);
     assert_int_equal(bl_gazetteer_names(g), 2);
@@ -80,7 +81,8 @@ static void test_load_file_and_errors(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w");
-    fputs("# comment\n#!kind country\nUkraine\tLOCATION\t\t\n#!kind none\nKyiv\tLOCATION\tQ1899\tKiev\n"
+    fputs("# comment\n#!kind country\nUkraine\tLOCATION\t\t\n#!kind "
+          "none\nKyiv\tLOCATION\tQ1899\tKiev\n"
           "#!tier weak\nSmalltown\tLOCATION\t\t\n#!kind region\nKyiv\tLOCATION\t\t\n",
           f);
     fclose(f);
