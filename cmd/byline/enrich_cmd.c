@@ -54,7 +54,7 @@ static int enrich_one(const bl_enricher_t *e, const bl_config_t *cfg, const char
         fprintf(stderr, "byline: %s: out of memory\n", name);
         return 1;
     }
-    json_dumpf(rec, stdout, JSON_COMPACT);
+    json_dumpf(rec, stdout, BL_RECORD_DUMP_FLAGS);
     fputc('\n', stdout);
     json_decref(rec);
     return 0;

@@ -183,7 +183,7 @@ int bl_doc_build(bl_doc_t *doc, const bl_article_t *a, const bl_boilerplate_t *b
 /* --- tokeniser --- */
 
 /* Decodes one code point at s (valid UTF-8 guaranteed by the decoder). */
-static uint32_t utf8_next(const unsigned char *s, size_t *len)
+static inline uint32_t utf8_next(const unsigned char *s, size_t *len)
 {
     if (s[0] < 0x80) {
         *len = 1;
@@ -202,13 +202,13 @@ static uint32_t utf8_next(const unsigned char *s, size_t *len)
            ((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
 }
 
-static int cp_is_space(uint32_t c)
+static inline int cp_is_space(uint32_t c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0xa0 || c == 0x2009 ||
            c == 0x202f || c == 0x3000 || (c >= 0x2000 && c <= 0x200b);
 }
 
-static int cp_is_letter(uint32_t c)
+static inline int cp_is_letter(uint32_t c)
 {
     if (c < 0x80)
         return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
@@ -222,7 +222,7 @@ static int cp_is_letter(uint32_t c)
     return 0;
 }
 
-static int cp_is_upper(uint32_t c)
+static inline int cp_is_upper(uint32_t c)
 {
     if (c < 0x80)
         return c >= 'A' && c <= 'Z';
@@ -237,7 +237,7 @@ static int cp_is_upper(uint32_t c)
     return 0;
 }
 
-static int cp_is_digit(uint32_t c)
+static inline int cp_is_digit(uint32_t c)
 {
     return c >= '0' && c <= '9';
 }
@@ -290,7 +290,7 @@ int bl_doc_tokenize(bl_doc_t *doc)
     int sentence_may_end = 0;                    /* saw . ! ? not after an abbreviation */
     while (i < len) {
         size_t cl;
-        uint32_t c = utf8_next(s + i, &cl);
+        uint32_t c = s[i] < 0x80 ? (cl = 1, s[i]) : utf8_next(s + i, &cl);
         if (c == '\n') {
             /* "\n\n" separates paragraphs (and ends the headline). */
             size_t j = i;
@@ -315,7 +315,7 @@ int bl_doc_tokenize(bl_doc_t *doc)
             if (cp_is_upper(c))
                 flags |= BL_TOK_CAP;
             while (i < len) {
-                c = utf8_next(s + i, &cl);
+                c = s[i] < 0x80 ? (cl = 1, s[i]) : utf8_next(s + i, &cl);
                 if (cp_is_letter(c)) {
                     if (cp_is_upper(c))
                         upper++;
@@ -331,7 +331,7 @@ int bl_doc_tokenize(bl_doc_t *doc)
                 /* Joiners inside a token: ' ’ - between letters/digits; . , :
                  * between digits; "U.S." style dotted capitals. */
                 size_t nl = 0;
-                uint32_t n = i + cl < len ? utf8_next(s + i + cl, &nl) : 0;
+                uint32_t n = i + cl >= len ? 0 : s[i + cl] < 0x80 ? s[i + cl] : utf8_next(s + i + cl, &nl);
                 int prev_digit = i > start && isdigit(s[i - 1]);
                 if ((c == '\'' || c == 0x2019) && cp_is_letter(n) && !prev_digit) {
                     possessive = 1;
@@ -398,19 +398,35 @@ int bl_doc_word_count(const bl_doc_t *doc)
     return n;
 }
 
-/* Simhash over lower-cased word 3-shingles: near-duplicates differ in few bits. */
+/* Byte j of the result is bit j of x (0 or 1): eight counters in one word. */
+static inline uint64_t spread_bits(uint64_t x)
+{
+    uint64_t s = (x * 0x0101010101010101ULL) & 0x8040201008040201ULL;
+    return ((s + 0x7f7f7f7f7f7f7f7fULL) >> 7) & 0x0101010101010101ULL;
+}
+
+/*
+ * Simhash over lower-cased word 3-shingles: near-duplicates differ in few
+ * bits. Bit counts are kept eight to a word (one byte lane per bit) and
+ * flushed before a lane can overflow, so a shingle costs 8 adds, not 64.
+ */
 uint64_t bl_doc_simhash(const bl_doc_t *doc)
 {
-    int32_t v[64] = {0};
+    uint32_t ones[64] = {0};
+    uint64_t lanes[8] = {0};
     uint64_t w[3] = {0, 0, 0};
-    size_t nwords = 0;
+    size_t nwords = 0, nshingles = 0, in_lanes = 0;
     for (size_t i = 0; i < doc->ntokens; i++) {
         const bl_token_t *t = &doc->tokens[i];
         if (!(t->flags & (BL_TOK_WORD | BL_TOK_NUMBER)))
             continue;
         uint64_t h = 1469598103934665603ULL;
-        for (uint32_t k = t->start; k < t->end; k++)
-            h = (h ^ (unsigned char)tolower((unsigned char)doc->text[k])) * 1099511628211ULL;
+        for (uint32_t k = t->start; k < t->end; k++) {
+            unsigned char c = (unsigned char)doc->text[k];
+            if (c >= 'A' && c <= 'Z')
+                c |= 0x20;
+            h = (h ^ c) * 1099511628211ULL;
+        }
         w[0] = w[1];
         w[1] = w[2];
         w[2] = h;
@@ -420,12 +436,21 @@ uint64_t bl_doc_simhash(const bl_doc_t *doc)
         sh ^= sh >> 29;
         sh *= 0xbf58476d1ce4e5b9ULL;
         sh ^= sh >> 32;
-        for (int b = 0; b < 64; b++)
-            v[b] += (sh >> b) & 1 ? 1 : -1;
+        for (int k = 0; k < 8; k++)
+            lanes[k] += spread_bits((sh >> (8 * k)) & 0xff);
+        nshingles++;
+        if (++in_lanes == 255) {
+            for (int b = 0; b < 64; b++)
+                ones[b] += (uint32_t)((lanes[b / 8] >> (8 * (b % 8))) & 0xff);
+            memset(lanes, 0, sizeof(lanes));
+            in_lanes = 0;
+        }
     }
+    for (int b = 0; b < 64; b++)
+        ones[b] += (uint32_t)((lanes[b / 8] >> (8 * (b % 8))) & 0xff);
     uint64_t out = 0;
     for (int b = 0; b < 64; b++)
-        if (v[b] > 0)
+        if (2 * (size_t)ones[b] > nshingles)
             out |= 1ULL << b;
     return out;
 }

@@ -122,8 +122,9 @@ json_t *bl_enricher_run(const bl_enricher_t *e, const bl_article_t *a, const bl_
         json_object_set_new(rec, "origin", json_null());
     }
     json_object_set_new(rec, "url", a->url ? json_string(a->url) : json_null());
-    json_object_set_new(rec, "headline", json_stringn(doc.text, doc.headline_len));
-    json_object_set_new(rec, "text", json_stringn(doc.text, doc.len));
+    json_object_set_new(rec, "headline", json_stringn_nocheck(doc.text, doc.headline_len));
+    /* The decoder validated the UTF-8: skip jansson's second check. */
+    json_object_set_new(rec, "text", json_stringn_nocheck(doc.text, doc.len));
     json_object_set_new(rec, "language", json_string(a->language ? a->language : "en"));
     json_object_set_new(rec, "word_count", json_integer(bl_doc_word_count(&doc)));
     json_object_set_new(rec, "paragraphs_removed", json_integer(doc.paragraphs_removed));

@@ -81,4 +81,7 @@ json_t *bl_enricher_run(const bl_enricher_t *e, const bl_article_t *a, const bl_
 
 #define BL_RECORD_SCHEMA "byline.article.v1"
 
+/* How every record is serialised: compact, reals (salience) to 4 digits. */
+#define BL_RECORD_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(4))
+
 #endif

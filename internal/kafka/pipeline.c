@@ -341,7 +341,7 @@ static void produce_entities(pipeline_t *p, json_t *rec, inflight_t *in)
         json_object_set(msg, "published", json_object_get(rec, "published"));
         json_object_set(msg, "headline", json_object_get(rec, "headline"));
         json_object_set(msg, "entity", ent);
-        char *value = json_dumps(msg, JSON_COMPACT);
+        char *value = json_dumps(msg, BL_RECORD_DUMP_FLAGS);
         json_decref(msg);
         const char *key = json_string_value(json_object_get(ent, "id"));
         if (!key)
@@ -397,7 +397,7 @@ static void process(pipeline_t *p, rd_kafka_message_t *rkm)
     int has_date = a.published_from == BL_PUBLISHED_HEADER ||
                    a.published_from == BL_PUBLISHED_ENVELOPE;
     bl_article_clear(&a);
-    char *value = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+    char *value = rec ? json_dumps(rec, BL_RECORD_DUMP_FLAGS) : NULL;
     if (!value) {
         json_decref(rec);
         dead_letter(p, rkm, in, "enrich", "enrich_failed", "enrichment ran out of memory");

@@ -175,7 +175,7 @@ __attribute__((noinline)) static int bench_enrich_round(const bl_enricher_t *e,
         }
         origin.offset = (int64_t)i;
         json_t *rec = bl_enricher_run(e, &a, &origin);
-        char *out = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+        char *out = rec ? json_dumps(rec, BL_RECORD_DUMP_FLAGS) : NULL;
         if (!out) {
             fprintf(stderr, "bl_enrich_bench: article %zu: enrichment failed\n", i);
             json_decref(rec);
@@ -231,7 +231,7 @@ static int bench_stages_round(const bench_stages_t *st, const bench_corpus_t *c,
         snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)bl_doc_simhash(&doc));
         json_object_set_new(rec, "fingerprint", json_string(fp));
         t[7] = now_s(STAGE_CLOCK);
-        char *out = json_dumps(rec, JSON_COMPACT);
+        char *out = json_dumps(rec, BL_RECORD_DUMP_FLAGS);
         t[8] = now_s(STAGE_CLOCK);
         free(out);
         json_decref(rec);

@@ -192,6 +192,37 @@ static void test_tokens(void **state)
     bl_doc_clear(&doc);
 }
 
+static uint64_t simhash_of(const char *text)
+{
+    bl_doc_t doc = {0};
+    doc.text = strdup(text);
+    doc.len = strlen(text);
+    bl_doc_tokenize(&doc);
+    uint64_t h = bl_doc_simhash(&doc);
+    bl_doc_clear(&doc);
+    return h;
+}
+
+static void test_simhash_near_duplicates(void **state)
+{
+    const char *a = "Russia has amassed some 100,000 troops close to the border with Ukraine and "
+                    "in annexed Crimea, and its announcement of surprise military exercises with "
+                    "neighboring Belarus has fueled tensions further, officials said on Tuesday.";
+    const char *b = "Russia has amassed some 100,000 troops close to the border with Ukraine and "
+                    "in annexed Crimea, and its announcement of surprise military exercises with "
+                    "neighbouring Belarus has fuelled tensions further, officials said on Tuesday.";
+    const char *c = "Apple released a new iPod with video playback capabilities at an event in "
+                    "San Francisco, where the chief executive also showed the next version of the "
+                    "iTunes store to a crowd of developers and reporters on Wednesday morning.";
+    uint64_t ha = simhash_of(a), hb = simhash_of(b), hc = simhash_of(c);
+    assert_true(ha == simhash_of(a)); /* deterministic */
+    int near = __builtin_popcountll(ha ^ hb), far = __builtin_popcountll(ha ^ hc);
+    if (!(near <= 16 && far >= 20 && near < far))
+        fail_msg("syndicated copy differs in %d bits, unrelated text in %d", near, far);
+    /* Case does not matter. */
+    assert_true(simhash_of("The Quick Brown Fox Jumps Over") == simhash_of("the quick brown fox jumps over"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_leap_day),
         cmocka_unit_test(test_doc_cleaning_and_offsets),
         cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_simhash_near_duplicates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
