@@ -157,10 +157,18 @@ bl_byline_stop() {
 bl_consume() {
   local topic=$1 expect=$2 out=$3
   shift 3
+  # Every record read from an output topic is checked against the schema.
+  local jsonl=()
+  [[ "$topic" == "${BL_OUT:-}" ]] && jsonl=(--jsonl "$out.jsonl")
   "$BL_TOOL" consume -b "$BL_BROKERS" -t "$topic" --expect "$expect" \
-    --timeout-ms $((BL_IT_TIMEOUT_S * 1000)) "$@" >"$out"
+    --timeout-ms $((BL_IT_TIMEOUT_S * 1000)) "${jsonl[@]}" "$@" >"$out"
   local rc=$?
   [[ $rc -eq 0 ]] || bl_fail "reading $topic: got $(wc -l <"$out") of $expect messages (bl_kafkatool status $rc)"
+  if ((${#jsonl[@]})); then
+    python3 "$BYLINE_SOURCE_DIR/tests/integration/validate_records.py" \
+      "$BYLINE_SOURCE_DIR/config/record.schema.json" "$out.jsonl" >&2 ||
+      bl_fail "records in $topic do not match config/record.schema.json"
+  fi
 }
 
 # bl_check_generated GEN_TSV OUT_TSV ALLOW_DUPLICATES: every generated id

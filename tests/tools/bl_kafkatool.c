@@ -10,7 +10,7 @@
  *                             [-p PARTITION] FILE...
  *   bl_kafkatool consume      -b B -t TOPIC --expect N --timeout-ms T
  *                             [--group G] [--headers] [--origin]
- *                             [--field a.b]... [--dump-dir DIR]
+ *                             [--field a.b]... [--dump-dir DIR] [--jsonl FILE]
  *   bl_kafkatool metadata     -b B [-t TOPIC]
  *   bl_kafkatool count        -b B -t TOPIC
  *   bl_kafkatool lag          -b B -t TOPIC --group G
@@ -57,6 +57,7 @@ typedef struct tool_opts {
     const char *fields[BL_TOOL_MAX_HEADERS]; /* --field: extra JSON columns */
     int nfields;
     const char *dump_dir; /* --dump-dir: each value to DIR/PARTITION-OFFSET */
+    FILE *jsonl;          /* --jsonl FILE: each value as one line (for schema checks) */
 } tool_opts_t;
 
 static volatile sig_atomic_t run = 1;
@@ -737,6 +738,14 @@ static void print_message(const tool_opts_t *o, const rd_kafka_message_t *rkm) {
     }
     if (o->dump_dir)
         dump_value(o->dump_dir, rkm);
+    if (o->jsonl && rkm->payload) {
+        /* Records are compact JSON: one per line. Others are escaped. */
+        if (memchr(rkm->payload, '\n', rkm->len))
+            fputs("(value with a line break)", o->jsonl);
+        else
+            fwrite(rkm->payload, 1, rkm->len, o->jsonl);
+        fputc('\n', o->jsonl);
+    }
     if (o->print_headers) {
         printf("\t@key=");
         if (rkm->key)
@@ -961,7 +970,8 @@ int main(int argc, char **argv) {
         OPT_ORIGIN,
         OPT_PREFIX,
         OPT_FIELD,
-        OPT_DUMP_DIR
+        OPT_DUMP_DIR,
+        OPT_JSONL
     };
     static const struct option longopts[] = {
         {"brokers", required_argument, NULL, 'b'},  {"topic", required_argument, NULL, 't'},
@@ -972,6 +982,7 @@ int main(int argc, char **argv) {
         {"group", required_argument, NULL, OPT_GROUP}, {"headers", no_argument, NULL, OPT_HEADERS},
         {"origin", no_argument, NULL, OPT_ORIGIN},   {"prefix", required_argument, NULL, OPT_PREFIX},
         {"field", required_argument, NULL, OPT_FIELD}, {"dump-dir", required_argument, NULL, OPT_DUMP_DIR},
+        {"jsonl", required_argument, NULL, OPT_JSONL},
         {NULL, 0, NULL, 0}};
     int c;
     optind = 2;
@@ -1012,6 +1023,12 @@ int main(int argc, char **argv) {
             o.fields[o.nfields++] = optarg;
             break;
         case OPT_DUMP_DIR: o.dump_dir = optarg; break;
+        case OPT_JSONL:
+            if (!(o.jsonl = fopen(optarg, "w"))) {
+                fprintf(stderr, "bl_kafkatool: %s: cannot write\n", optarg);
+                return 1;
+            }
+            break;
         default: usage(); return 2;
         }
         if (end && (*end || end == optarg)) {
