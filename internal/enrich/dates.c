@@ -199,6 +199,14 @@ static int lookup_name(const char *const *names, int count, const char *s)
 #define NAMES_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define ARRAY_LEN(a)   (sizeof(a) / sizeof((a)[0]))
 
+/* Values are emitted without a second UTF-8 check (bl_dates_extract): check them once here. */
+static int valid_utf8(const char *s)
+{
+    json_t *probe = json_string(s);
+    json_decref(probe);
+    return probe != NULL;
+}
+
 /* Splits a data line into at most 3 tab-separated fields; returns the count. */
 static int split_tabs(char *line, char **field)
 {
@@ -259,6 +267,10 @@ static int load_lexicon_line(bl_dates_t *d, char **f, char *err, size_t errn)
             snprintf(err, errn, "set value too long");
             return -1;
         }
+        if (!valid_utf8(f[2])) {
+            snprintf(err, errn, "set value is not UTF-8");
+            return -1;
+        }
         strcpy(e->set_value, f[2]);
         v = 1;
         break;
@@ -305,6 +317,10 @@ static int load_phrase_line(bl_dates_t *d, char **f, char *err, size_t errn)
         p.key[k] = (char)lower_ascii((unsigned char)f[0][k]);
     p.type = (uint8_t)type;
     const char *t = f[2];
+    if (!valid_utf8(t)) {
+        snprintf(err, errn, "value is not UTF-8");
+        return -1;
+    }
     int md_month, md_day;
     if (strcmp(t, "-") == 0) {
         p.kind = PK_NONE;
@@ -585,6 +601,7 @@ typedef struct scan {
     size_t cache_pos; /* match_at(cache_pos) already computed, see try_at */
     int cache_found;
     match_t cache_match;
+    json_t *type_json[4]; /* type_names[] as JSON strings, made on first use */
 } scan_t;
 
 static int is_alpha(unsigned char c)
@@ -2055,16 +2072,25 @@ static int try_at(scan_t *s, size_t i, match_t *best)
 /* Extraction                                                         */
 /* ------------------------------------------------------------------ */
 
-static int emit(const scan_t *s, json_t *arr, size_t start, size_t end, int type, const char *value)
+/* Each object costs a malloc per member: the type string is made once per
+ * call and shared (refcounted), and text already known to be valid UTF-8
+ * (the doc text; values are ASCII or checked at load) skips validation. */
+static int emit(scan_t *s, json_t *arr, size_t start, size_t end, int type, const char *value)
 {
+    if (!s->type_json[type]) {
+        s->type_json[type] = json_stringn_nocheck(type_names[type], strlen(type_names[type]));
+        if (!s->type_json[type])
+            return -1;
+    }
     json_t *o = json_object();
     if (!o)
         return -1;
-    if (json_object_set_new(o, "text", json_stringn(s->text + start, end - start)) ||
-        json_object_set_new(o, "value", json_string(value)) ||
-        json_object_set_new(o, "type", json_string(type_names[type])) ||
-        json_object_set_new(o, "start", json_integer((json_int_t)start)) ||
-        json_object_set_new(o, "end", json_integer((json_int_t)end)) ||
+    if (json_object_setn_new_nocheck(o, "text", 4,
+                                     json_stringn_nocheck(s->text + start, end - start)) ||
+        json_object_setn_new_nocheck(o, "value", 5, json_stringn_nocheck(value, strlen(value))) ||
+        json_object_setn_new_nocheck(o, "type", 4, json_incref(s->type_json[type])) ||
+        json_object_setn_new_nocheck(o, "start", 5, json_integer((json_int_t)start)) ||
+        json_object_setn_new_nocheck(o, "end", 3, json_integer((json_int_t)end)) ||
         json_array_append_new(arr, o)) {
         json_decref(o);
         return -1;
@@ -2139,6 +2165,8 @@ int bl_dates_extract(const bl_dates_t *dates, const bl_doc_t *doc, json_t *recor
     }
     if (s.t != stack)
         free(s.t);
+    for (size_t k = 0; k < ARRAY_LEN(s.type_json); k++)
+        json_decref(s.type_json[k]);
     if (rc != 0) {
         json_decref(arr);
         return -1;
