@@ -979,6 +979,26 @@ static json_t *mention_text(const bl_doc_t *doc, const mention_t *mt, text_cache
     return str;
 }
 
+/* The type strings of one call, each made once and shared by its entities. */
+typedef struct type_cache {
+    const char *type[8];
+    json_t *str[8];
+    size_t n;
+} type_cache_t;
+
+static json_t *type_json(type_cache_t *tc, const char *type)
+{
+    for (size_t k = 0; k < tc->n; k++)
+        if (tc->type[k] == type)
+            return json_incref(tc->str[k]);
+    json_t *str = json_string(type);
+    if (str && tc->n < 8) {
+        tc->type[tc->n] = type;
+        tc->str[tc->n++] = json_incref(str);
+    }
+    return str;
+}
+
 int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *record)
 {
     json_t *arr = json_array();
@@ -1115,6 +1135,7 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         order[d->first_mention++] = (uint32_t)m;
     }
     int rc = 0;
+    type_cache_t types = {0};
     for (size_t r = 0; r < nranked && !rc; r++) {
         size_t ent = ranked[r].ent;
         const doc_entity_t *d = &c.ents[ent];
@@ -1127,15 +1148,23 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         }
         if (d->gaz >= 0) {
             const bl_gazetteer_entity_t *ge = bl_gazetteer_entity(e->gaz, (uint32_t)d->gaz);
-            json_object_set_new_nocheck(obj, "id", ge->qid ? json_string(ge->qid) : json_null());
-            json_object_set_new_nocheck(obj, "name", json_string(ge->name));
+            json_t *qid, *name;
+            if (ge->utf8) {
+                qid = ge->qid ? json_stringn_nocheck(ge->qid, ge->qid_len) : json_null();
+                name = json_stringn_nocheck(ge->name, ge->name_len);
+            } else {
+                qid = ge->qid ? json_string(ge->qid) : json_null();
+                name = json_string(ge->name);
+            }
+            json_object_setn_new_nocheck(obj, "id", 2, qid);
+            json_object_setn_new_nocheck(obj, "name", 4, name);
         } else {
-            json_object_set_new_nocheck(obj, "id", json_null());
-            json_object_set_new_nocheck(
-                obj, "name",
+            json_object_setn_new_nocheck(obj, "id", 2, json_null());
+            json_object_setn_new_nocheck(
+                obj, "name", 4,
                 json_stringn_nocheck(doc->text + d->name_start, d->name_end - d->name_start));
         }
-        json_object_set_new_nocheck(obj, "type", json_string(d->type));
+        json_object_setn_new_nocheck(obj, "type", 4, type_json(&types, d->type));
         /* first_mention now points past the entity's last mention. */
         uint32_t end = d->first_mention, begin = end;
         while (begin > 0 && c.ments[order[begin - 1]].entity == (int32_t)ent)
@@ -1145,20 +1174,22 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         for (uint32_t o = begin; o < end; o++) {
             const mention_t *mt = &c.ments[order[o]];
             json_t *mj = json_object();
-            json_object_set_new_nocheck(mj, "text", mention_text(doc, mt, cache, &ncache));
-            json_object_set_new_nocheck(mj, "start", json_integer(mt->start));
-            json_object_set_new_nocheck(mj, "end", json_integer(mt->end));
+            json_object_setn_new_nocheck(mj, "text", 4, mention_text(doc, mt, cache, &ncache));
+            json_object_setn_new_nocheck(mj, "start", 5, json_integer(mt->start));
+            json_object_setn_new_nocheck(mj, "end", 3, json_integer(mt->end));
             json_array_append_new(ms, mj);
         }
         for (size_t k = 0; k < ncache; k++)
             json_decref(cache[k].str);
-        json_object_set_new_nocheck(obj, "count", json_integer(end - begin));
-        json_object_set_new_nocheck(obj, "salience",
-                                    json_real((double)(int)(ranked[r].salience * 1000) / 1000.0));
-        json_object_set_new_nocheck(obj, "mentions", ms);
+        json_object_setn_new_nocheck(obj, "count", 5, json_integer(end - begin));
+        json_object_setn_new_nocheck(obj, "salience", 8,
+                                     json_real((double)(int)(ranked[r].salience * 1000) / 1000.0));
+        json_object_setn_new_nocheck(obj, "mentions", 8, ms);
         if (json_array_append_new(arr, obj))
             rc = -1;
     }
+    for (size_t k = 0; k < types.n; k++)
+        json_decref(types.str[k]);
     for (int h = 0; h < sc.nheap; h++)
         free(sc.heap[h]);
     if (rc) {

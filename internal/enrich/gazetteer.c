@@ -7,6 +7,7 @@
 #include "enrich/gazetteer.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ struct bl_gazetteer {
     size_t nfirsts, firsts_cap;
     entity_slot_t *emap;
     size_t nemap, emap_cap;
+    char **types; /* distinct entity types, shared by the entities */
+    size_t ntypes;
     size_t nfiles;
 };
 
@@ -125,9 +128,11 @@ void bl_gazetteer_destroy(bl_gazetteer_t *g)
         return;
     for (size_t i = 0; i < g->nentities; i++) {
         free((char *)g->entities[i].name);
-        free((char *)g->entities[i].type);
         free((char *)g->entities[i].qid);
     }
+    for (size_t i = 0; i < g->ntypes; i++)
+        free(g->types[i]);
+    free(g->types);
     free(g->entities);
     free(g->names);
     free(g->firsts);
@@ -172,6 +177,36 @@ static char *dup_or_null(const char *s)
     return strdup(s);
 }
 
+/* @returns the shared copy of @p type, or NULL (memory). A handful of types exist. */
+static const char *intern_type(bl_gazetteer_t *g, const char *type)
+{
+    for (size_t i = 0; i < g->ntypes; i++)
+        if (strcmp(g->types[i], type) == 0)
+            return g->types[i];
+    char **nt = realloc(g->types, (g->ntypes + 1) * sizeof(*nt));
+    if (!nt)
+        return NULL;
+    g->types = nt;
+    if (!(g->types[g->ntypes] = strdup(type)))
+        return NULL;
+    return g->types[g->ntypes++];
+}
+
+/* Whether jansson takes @p s as a string (it checks UTF-8). */
+static int valid_utf8(const char *s)
+{
+    json_t *probe = json_string(s);
+    json_decref(probe);
+    return probe != NULL;
+}
+
+static void entity_lengths(bl_gazetteer_entity_t *e)
+{
+    e->name_len = (uint32_t)strlen(e->name);
+    e->qid_len = e->qid ? (uint32_t)strlen(e->qid) : 0;
+    e->utf8 = valid_utf8(e->name) && (!e->qid || valid_utf8(e->qid));
+}
+
 static int64_t entity_for(bl_gazetteer_t *g, const char *canonical, const char *type,
                           const char *qid, uint8_t kind)
 {
@@ -183,8 +218,10 @@ static int64_t entity_for(bl_gazetteer_t *g, const char *canonical, const char *
     while (g->emap[j].key) {
         if (g->emap[j].key == key) {
             bl_gazetteer_entity_t *e = &g->entities[g->emap[j].entity];
-            if (!e->qid && qid && *qid && strcmp(qid, "null") != 0)
+            if (!e->qid && qid && *qid && strcmp(qid, "null") != 0) {
                 e->qid = strdup(qid);
+                entity_lengths(e);
+            }
             e->kind |= kind;
             return g->emap[j].entity;
         }
@@ -200,11 +237,15 @@ static int64_t entity_for(bl_gazetteer_t *g, const char *canonical, const char *
     }
     bl_gazetteer_entity_t *e = &g->entities[g->nentities];
     e->name = strdup(canonical);
-    e->type = strdup(type);
+    e->type = intern_type(g, type);
     e->qid = dup_or_null(qid);
     e->kind = kind;
-    if (!e->name || !e->type)
+    if (!e->name || !e->type) {
+        free((char *)e->name);
+        free((char *)e->qid);
         return -1;
+    }
+    entity_lengths(e);
     g->emap[j].key = key;
     g->emap[j].entity = (uint32_t)g->nentities;
     if (++g->nemap * 2 > g->emap_cap && grow((void **)&g->emap, &g->emap_cap, sizeof(*g->emap)))

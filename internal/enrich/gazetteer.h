@@ -26,9 +26,12 @@ typedef struct bl_gazetteer bl_gazetteer_t;
 
 typedef struct bl_gazetteer_entity {
     const char *name; /* canonical */
-    const char *type; /* "PERSON", "ORGANIZATION", "LOCATION", ... */
+    const char *type; /* "PERSON", "ORGANIZATION", ...: one string per distinct type (compare
+                         pointers between entities of one gazetteer) */
     const char *qid;  /* Wikidata id or NULL */
+    uint32_t name_len, qid_len; /* strlen of name and qid (0 for NULL) */
     uint8_t kind;     /* BL_GAZ_KIND_* bits, 0 = none known */
+    uint8_t utf8;     /* 1: name and qid are valid UTF-8 (the *_nocheck jansson calls may take them) */
 } bl_gazetteer_entity_t;
 
 typedef struct bl_gazetteer_hit {
