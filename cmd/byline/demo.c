@@ -147,8 +147,7 @@ int bl_cmd_demo(bl_config_t *cfg, char **envp)
             if (whs && bl_webhooks_count(whs) > 0) {
                 bl_info("demo", "giving webhook endpoints up to %lld ms to receive the records",
                         (long long)cfg->shutdown_timeout_ms);
-                /* TODO(webhooks): wait for the endpoints to go idle instead. */
-                sleep(2);
+                bl_webhooks_wait_caught_up(whs, (int)cfg->shutdown_timeout_ms);
             }
             bl_webhooks_stop(whs, (int)cfg->shutdown_timeout_ms);
             bl_webhooks_destroy(whs);

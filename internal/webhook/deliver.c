@@ -974,15 +974,8 @@ static bl_wh_endpoint_t *endpoint_new(bl_webhooks_t *whs, const bl_wh_endpoint_c
     ep->cfg = cfg;
     ep->wake_fd[0] = ep->wake_fd[1] = -1;
     ep->rng = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)ep << 16) ^ 0x9E3779B97F4A7C15ULL;
-    char name_lower[64];
-    size_t n = strlen(wc->name);
-    if (n >= sizeof(name_lower))
-        n = sizeof(name_lower) - 1;
-    for (size_t i = 0; i < n; i++)
-        name_lower[i] =
-            (char)((wc->name[i] >= 'A' && wc->name[i] <= 'Z') ? wc->name[i] + 32 : wc->name[i]);
-    name_lower[n] = '\0';
-    snprintf(ep->group_id, sizeof(ep->group_id), "%s.webhook.%s", cfg->group_id, name_lower);
+    bl_wh_group_id(cfg, wc->name, ep->group_id, sizeof(ep->group_id));
+    const char *name_lower = ep->group_id + strlen(cfg->group_id) + strlen(".webhook.");
     char why[512], client_id[128];
     snprintf(client_id, sizeof(client_id), "byline-webhook-%s", name_lower);
 

@@ -54,6 +54,14 @@ void bl_webhooks_destroy(bl_webhooks_t *whs);
  */
 int bl_webhooks_fatal(bl_webhooks_t *whs, char *errstr, size_t errstr_size);
 
+/**
+ * @brief Waits until every endpoint's consumer group has committed the end
+ *        of the output topic (every record delivered, filtered out or
+ *        dead-lettered), or @p timeout_ms passes. For `byline demo`.
+ * @returns 1 when caught up, 0 on timeout.
+ */
+int bl_webhooks_wait_caught_up(const bl_webhooks_t *whs, int timeout_ms);
+
 /** @brief Prints the per-endpoint variable table: text, or Markdown when @p markdown. */
 void bl_webhooks_print_help(FILE *out, int markdown);
 

@@ -138,6 +138,9 @@ void bl_wh_confs_free(bl_wh_endpoint_conf_t *confs, int nconfs);
 
 typedef struct bl_wh_endpoint bl_wh_endpoint_t;
 
+/** @brief The endpoint's consumer group: "<group>.webhook.<name in lower case>". */
+void bl_wh_group_id(const bl_config_t *cfg, const char *name, char *out, size_t out_size);
+
 struct bl_webhooks {
     const bl_config_t *cfg;
     bl_wh_endpoint_conf_t *confs;
