@@ -999,6 +999,24 @@ static json_t *type_json(type_cache_t *tc, const char *type)
     return str;
 }
 
+/* Whether an ASCII capital occurs in @p s: eight bytes at a time (every lower-case word asks). */
+static int has_upper(const char *s, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t k = 0;
+    for (; k + 8 <= len; k += 8) {
+        uint64_t w;
+        memcpy(&w, s + k, 8);
+        uint64_t low7 = w & ~highs;
+        if ((low7 + ones * (0x80 - 'A')) & ~(low7 + ones * (0x80 - 'Z' - 1)) & ~w & highs)
+            return 1;
+    }
+    for (; k < len; k++)
+        if ((unsigned)((unsigned char)s[k] - 'A') < 26u)
+            return 1;
+    return 0;
+}
+
 int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *record)
 {
     json_t *arr = json_array();
@@ -1061,12 +1079,8 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
             }
             if (camel && !(t->flags & BL_TOK_ALLCAPS) && len > 2 && !(s[0] == 'M' && s[1] == 'c'))
                 ti->cue |= CUE_CAMEL;
-        } else if (t->flags & BL_TOK_WORD) {
-            for (size_t k = 0; k < len; k++)
-                if ((unsigned)((unsigned char)s[k] - 'A') < 26u) {
-                    ti->cue |= CUE_INNERCAP;
-                    break;
-                }
+        } else if ((t->flags & BL_TOK_WORD) && has_upper(s, len)) {
+            ti->cue |= CUE_INNERCAP;
         }
         if (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS | BL_TOK_NUMBER) || (ti->cue & CUE_INNERCAP))
             ncand++;
