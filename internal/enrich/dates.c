@@ -62,7 +62,8 @@ enum { QUANT_EVERY = 1, QUANT_PER = 2 };
 #define LEX_WORD_MAX 24
 
 typedef struct lex_entry {
-    char word[LEX_WORD_MAX]; /* lower case; "" = free slot */
+    uint64_t chunks[LEX_WORD_MAX / 8]; /* the word as lex_words() reads it */
+    char word[LEX_WORD_MAX];           /* lower case; "" = free slot */
     uint8_t len;
     uint32_t classes;
     int8_t val[LC_COUNT]; /* all values fit: months, numbers up to 100, enums */
@@ -100,6 +101,7 @@ struct bl_dates {
      * 0 = free, else (hash >> 16) << 16 | (entry index + 1). */
     uint32_t *lex_slots;
     uint32_t first_letters[LEX_WORD_MAX]; /* [length]: bit (c - 'a') set if a word starts with c */
+    uint32_t last_letters[LEX_WORD_MAX];  /* [length]: bit (c - 'a') set if a word ends with c */
     phrase_t *phrases;
     size_t phrase_cap; /* power of two */
     int phrase_max_tokens;
@@ -131,46 +133,112 @@ static inline int eq_lower(const char *lower, size_t lower_len, const char *s, s
     return 1;
 }
 
+/* A lexicon word as three zero-padded, lower-cased 8-byte words: a lookup
+ * hashes and compares the words, not the bytes. */
+#define LEX_CHUNKS (LEX_WORD_MAX / 8)
+
+static inline uint64_t load_partial(const unsigned char *p, size_t n) /* 1 <= n <= 8 */
+{
+    if (n == 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        return w;
+    }
+    uint64_t w = 0;
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + n - 4, 4);
+        /* The two loads overlap when n < 8: the shared bytes are equal. */
+        w = (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
+    } else {
+        w = (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) | (uint64_t)p[n - 1] << (8 * (n - 1));
+    }
+    return w;
+}
+
+/* ASCII upper case to lower case in eight bytes at once, as lower_ascii. */
+static inline uint64_t lower8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t low7 = w & ~highs;
+    uint64_t upper = (low7 + ones * (0x80 - 'A')) & ~(low7 + ones * (0x80 - 'Z' - 1)) & ~w & highs;
+    return w | (upper >> 2);
+}
+
+/* @p n is below LEX_WORD_MAX. The words are only compared with words made here. */
+static inline void lex_words(const char *s, size_t n, uint64_t w[LEX_CHUNKS])
+{
+    for (size_t k = 0; k < LEX_CHUNKS; k++) {
+        size_t at = 8 * k;
+        w[k] = at < n ? lower8(load_partial((const unsigned char *)s + at, n - at < 8 ? n - at : 8))
+                      : 0;
+    }
+}
+
+static inline uint32_t lex_hash(const uint64_t w[LEX_CHUNKS])
+{
+    uint64_t h = (w[0] * 0x9e3779b97f4a7c15ULL) ^ (w[1] * 0xc2b2ae3d27d4eb4fULL) ^
+                 (w[2] * 0x165667b19e3779f9ULL);
+    h ^= h >> 32;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 29;
+    return (uint32_t)h;
+}
+
+static inline int lex_equal(const lex_entry_t *e, const uint64_t w[LEX_CHUNKS])
+{
+    return ((e->chunks[0] ^ w[0]) | (e->chunks[1] ^ w[1]) | (e->chunks[2] ^ w[2])) == 0;
+}
+
 static const lex_entry_t *lex_find(const bl_dates_t *d, const char *s, size_t n)
 {
     if (n == 0 || n >= LEX_WORD_MAX)
         return NULL;
-    uint32_t h = hash_lower(s, n);
+    uint64_t w[LEX_CHUNKS];
+    lex_words(s, n, w);
+    uint32_t h = lex_hash(w);
     for (size_t i = h & (LEX_SLOTS - 1);; i = (i + 1) & (LEX_SLOTS - 1)) {
         uint32_t slot = d->lex_slots[i];
         if (!slot)
             return NULL;
         if ((slot >> 16) == (h >> 16)) {
             const lex_entry_t *e = &d->lex[(slot & 0xFFFF) - 1];
-            if (eq_lower(e->word, e->len, s, n))
+            if (lex_equal(e, w))
                 return e;
         }
     }
 }
 
-/* @returns the entry for @p word, added if new; NULL when the lexicon is full. */
+/* @returns the entry for @p word (shorter than LEX_WORD_MAX), added if new; NULL when the
+ * lexicon is full. */
 static lex_entry_t *lex_get(bl_dates_t *d, const char *word)
 {
     size_t n = strlen(word);
-    uint32_t h = hash_lower(word, n);
+    uint64_t w[LEX_CHUNKS];
+    lex_words(word, n, w);
+    uint32_t h = lex_hash(w);
     for (size_t i = h & (LEX_SLOTS - 1);; i = (i + 1) & (LEX_SLOTS - 1)) {
         uint32_t slot = d->lex_slots[i];
         if (!slot) {
             if (d->lex_count == LEX_MAX_ENTRIES)
                 return NULL;
             lex_entry_t *e = &d->lex[d->lex_count++];
+            memcpy(e->chunks, w, sizeof(w));
             for (size_t k = 0; k < n; k++)
                 e->word[k] = (char)lower_ascii((unsigned char)word[k]);
             e->len = (uint8_t)n;
             d->lex_slots[i] = (h >> 16) << 16 | (uint32_t)d->lex_count;
-            unsigned char c0 = (unsigned char)e->word[0];
+            unsigned char c0 = (unsigned char)e->word[0], cn = (unsigned char)e->word[n - 1];
             if (c0 >= 'a' && c0 <= 'z')
                 d->first_letters[n] |= 1u << (c0 - 'a');
+            if (cn >= 'a' && cn <= 'z')
+                d->last_letters[n] |= 1u << (cn - 'a');
             return e;
         }
         if ((slot >> 16) == (h >> 16)) {
             lex_entry_t *e = &d->lex[(slot & 0xFFFF) - 1];
-            if (eq_lower(e->word, e->len, word, n))
+            if (lex_equal(e, w))
                 return e;
         }
     }
@@ -613,6 +681,25 @@ static int is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
+/* Byte classes for the tokeniser (ASCII only, as the lexicon). */
+#define CC_ALPHA 0x01
+#define CC_DIGIT 0x02
+#define CC_SPACE 0x04 /* ' ', '\t', '\r', '\n' */
+#define CC_ALPHA_RANGE(b)                                                                          \
+    [b + 0] = CC_ALPHA, [b + 1] = CC_ALPHA, [b + 2] = CC_ALPHA, [b + 3] = CC_ALPHA,                \
+    [b + 4] = CC_ALPHA, [b + 5] = CC_ALPHA, [b + 6] = CC_ALPHA, [b + 7] = CC_ALPHA,                \
+    [b + 8] = CC_ALPHA, [b + 9] = CC_ALPHA, [b + 10] = CC_ALPHA, [b + 11] = CC_ALPHA,              \
+    [b + 12] = CC_ALPHA, [b + 13] = CC_ALPHA, [b + 14] = CC_ALPHA, [b + 15] = CC_ALPHA,            \
+    [b + 16] = CC_ALPHA, [b + 17] = CC_ALPHA, [b + 18] = CC_ALPHA, [b + 19] = CC_ALPHA,            \
+    [b + 20] = CC_ALPHA, [b + 21] = CC_ALPHA, [b + 22] = CC_ALPHA, [b + 23] = CC_ALPHA,            \
+    [b + 24] = CC_ALPHA, [b + 25] = CC_ALPHA
+static const uint8_t char_class[256] = {
+    CC_ALPHA_RANGE('A'), CC_ALPHA_RANGE('a'),
+    ['0'] = CC_DIGIT,    ['1'] = CC_DIGIT,    ['2'] = CC_DIGIT, ['3'] = CC_DIGIT, ['4'] = CC_DIGIT,
+    ['5'] = CC_DIGIT,    ['6'] = CC_DIGIT,    ['7'] = CC_DIGIT, ['8'] = CC_DIGIT, ['9'] = CC_DIGIT,
+    [' '] = CC_SPACE,    ['\t'] = CC_SPACE,   ['\r'] = CC_SPACE, ['\n'] = CC_SPACE,
+};
+
 /* Tokenises into @p stack (capacity @p stack_cap) or, for long texts, a heap array. */
 static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack, size_t stack_cap,
                     tok_t **out, size_t *nout)
@@ -624,7 +711,7 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
     size_t i = 0;
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        if (char_class[c] & CC_SPACE) {
             if (c == '\n' && n > 0 && t[n - 1].sent == sent)
                 sent++;
             space = 1;
@@ -649,7 +736,24 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
         k->start = (uint32_t)i;
         k->flags = space ? F_SPACE : 0;
         space = 0;
-        if (is_digit(c) || is_alpha(c)) {
+        size_t wj = i;
+        if (char_class[c] & CC_ALPHA) {
+            /* Most tokens are plain words: letters up to a byte that is neither letter nor digit. */
+            while (wj < len && (char_class[(unsigned char)s[wj]] & CC_ALPHA))
+                wj++;
+        }
+        if (wj > i && (wj == len || !(char_class[(unsigned char)s[wj]] & CC_DIGIT))) {
+            k->kind = T_WORD;
+            if (c >= 'A' && c <= 'Z')
+                k->flags |= F_CAP;
+            size_t wl = wj - i;
+            /* Most words are no lexicon word: test length, first and last letter first. */
+            if (wl < LEX_WORD_MAX && (d->first_letters[wl] >> (lower_ascii(c) - 'a') & 1) &&
+                (d->last_letters[wl] >> (lower_ascii((unsigned char)s[wj - 1]) - 'a') & 1))
+                k->lex = lex_find(d, s + i, wl);
+            k->end = (uint32_t)wj;
+            i = wj;
+        } else if (is_digit(c) || is_alpha(c)) {
             size_t j = i, digits = 0, letters = 0, first_letter = 0;
             while (j < len && (is_digit((unsigned char)s[j]) || is_alpha((unsigned char)s[j]))) {
                 if (is_digit((unsigned char)s[j])) {
@@ -669,7 +773,8 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
                     k->flags |= F_CAP;
                 size_t wl = j - i;
                 /* Most words are no lexicon word: test length and first letter first. */
-                if (wl < LEX_WORD_MAX && (d->first_letters[wl] >> (lower_ascii(c) - 'a') & 1))
+                if (wl < LEX_WORD_MAX && (d->first_letters[wl] >> (lower_ascii(c) - 'a') & 1) &&
+                    (d->last_letters[wl] >> (lower_ascii((unsigned char)s[j - 1]) - 'a') & 1))
                     k->lex = lex_find(d, s + i, wl);
             } else if (letters >= 1000 || (letters && !is_digit(c))) {
                 k->kind = T_OTHER;
