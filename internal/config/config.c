@@ -42,6 +42,9 @@ static const var_t vars[] = {
      "Optional topic receiving one message per (article, entity); empty = off."},
     {"BYLINE_WEBHOOK_DLQ_TOPIC", T_STRING, "articles.webhooks.dlq", F(webhook_dlq_topic), 0, 0,
      "Dead-letter topic for records a webhook endpoint refused or never accepted."},
+    {"BYLINE_WORKERS", T_INT, "0", F(workers), 0, 256,
+     "Enrichment threads; 0 = one per CPU. Each input partition is enriched by one thread, so "
+     "records of a partition keep their order."},
     {"BYLINE_MAX_MESSAGE_BYTES", T_INT, "1048576", F(max_message_bytes), 1, 100 * 1048576LL,
      "Largest input message accepted; larger ones are dead-lettered as too_large."},
     {"BYLINE_DLQ_MAX_VALUE_BYTES", T_INT, "524288", F(dlq_max_value_bytes), 1024, 100 * 1048576LL,

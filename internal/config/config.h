@@ -18,6 +18,7 @@ typedef struct bl_config {
     char *dlq_topic;
     char *entities_topic; /* "" = off */
     char *webhook_dlq_topic;
+    int64_t workers; /* 0 = one per CPU */
     int64_t max_message_bytes;
     int64_t dlq_max_value_bytes;
     int64_t shutdown_timeout_ms;

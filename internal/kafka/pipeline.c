@@ -1,11 +1,17 @@
 /*
  * pipeline: consume -> decode -> enrich -> produce, at least once.
- * One thread: the caller's. Delivery reports are served by rd_kafka_poll()
- * on the producer from the same loop, so the offset tracker needs no lock.
+ * The caller's thread polls the consumer, tracks offsets, serves delivery
+ * reports (rd_kafka_poll on the producer) and handles rebalances. Worker
+ * threads decode, enrich and produce: each input partition goes to one
+ * worker, so records of a partition are produced in input order. The
+ * tracker, the queues and the fatal state are guarded by pipeline.lock.
  */
 #include "kafka/pipeline.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,28 +29,45 @@
 #define STORE_INTERVAL_MS   50
 #define LAG_INTERVAL_MS     5000
 
+/* Messages queued for the workers (all together) before the poll loop waits. */
+#define QUEUE_PER_WORKER 256
+
 /* One consumed message until every message produced for it is delivered. */
 typedef struct inflight {
     int32_t partition;
     int64_t offset;
     int64_t generation;
-    int pending; /* produced messages not yet reported */
+    atomic_int pending; /* produced messages not yet reported, +1 while a worker holds it */
+    atomic_int failed;  /* some produce failed: never mark it done */
     double started;
-    int failed;             /* some produce failed: never mark it done */
-    const char *dlq_reason; /* NULL for a record */
+    const char *dlq_reason; /* NULL for a record; set before producing */
+    rd_kafka_message_t *rkm; /* the input, until its worker is done with it */
+    struct inflight *next;   /* worker queue */
 } inflight_t;
+
+typedef struct worker {
+    struct pipeline *p;
+    pthread_t thread;
+    inflight_t *head, *tail; /* under pipeline.lock */
+} worker_t;
 
 typedef struct pipeline {
     const bl_pipeline_conf_t *conf;
     const bl_config_t *cfg;
     rd_kafka_t *consumer; /* rk of the group member */
     rd_kafka_t *producer;
+    pthread_mutex_t lock;   /* guards everything below */
+    pthread_cond_t work_cv; /* a job was queued, or stopping */
     bl_offsets_t *offsets;
-    int fatal;
-    int closing; /* purging on exit: delivery errors are expected */
+    worker_t *workers;
+    int nworkers;
+    size_t queued; /* jobs queued or being processed */
+    int stopping;
+    atomic_int fatal;
+    atomic_int closing; /* purging on exit: delivery errors are expected */
     char fatal_reason[512];
     int64_t done_count;
-    int paused;
+    int paused; /* consumer thread only */
 } pipeline_t;
 
 static double now_s(void)
@@ -54,25 +77,45 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Any thread; never with p->lock held. */
 static void __attribute__((format(printf, 2, 3))) set_fatal(pipeline_t *p, const char *fmt, ...)
 {
-    if (p->fatal)
-        return;
-    p->fatal = 1;
+    char reason[sizeof(p->fatal_reason)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p->fatal_reason, sizeof(p->fatal_reason), fmt, ap);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
-    bl_error("fatal", "%s", p->fatal_reason);
+    pthread_mutex_lock(&p->lock);
+    int first = !p->fatal;
+    if (first) {
+        memcpy(p->fatal_reason, reason, sizeof(reason));
+        p->fatal = 1;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (first)
+        bl_error("fatal", "%s", reason);
 }
 
+/* Any thread; never with p->lock held. */
 static void inflight_finish(pipeline_t *p, inflight_t *in)
 {
-    if (!in->failed && bl_offsets_done(p->offsets, in->partition, in->offset, in->generation) >= 0) {
-        p->done_count++;
-        bl_metrics_latency_observe(now_s() - in->started);
+    if (!in->failed) {
+        pthread_mutex_lock(&p->lock);
+        int ok = bl_offsets_done(p->offsets, in->partition, in->offset, in->generation) >= 0;
+        if (ok)
+            p->done_count++;
+        pthread_mutex_unlock(&p->lock);
+        if (ok)
+            bl_metrics_latency_observe(now_s() - in->started);
     }
     free(in);
+}
+
+/* Drops one reference; the last one finishes the message. */
+static void inflight_release(pipeline_t *p, inflight_t *in)
+{
+    if (atomic_fetch_sub(&in->pending, 1) == 1)
+        inflight_finish(p, in);
 }
 
 /* Delivery report: producer's poll, i.e. this thread. */
@@ -86,8 +129,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
                       rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
         if (in) {
             in->failed = 1; /* not done: never committed, reprocessed after a restart */
-            if (--in->pending == 0)
-                inflight_finish(p, in);
+            inflight_release(p, in);
         }
         return;
     }
@@ -97,8 +139,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
         bl_metrics_dead_lettered(in->dlq_reason);
     else if (strcmp(rd_kafka_topic_name(rkm->rkt), p->cfg->output_topic) == 0)
         bl_metrics_produced();
-    if (--in->pending == 0)
-        inflight_finish(p, in);
+    inflight_release(p, in);
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -153,10 +194,11 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
     return 0;
 }
 
-/* Stores the committable offset of every partition that moved. */
+/* Stores the committable offset of every partition that moved. Consumer thread. */
 static void store_offsets(pipeline_t *p)
 {
     rd_kafka_topic_partition_list_t *list = NULL;
+    pthread_mutex_lock(&p->lock);
     int32_t n = bl_offsets_partitions(p->offsets);
     for (int32_t i = 0; i < n; i++) {
         if (!bl_offsets_take_dirty(p->offsets, i))
@@ -166,6 +208,7 @@ static void store_offsets(pipeline_t *p)
         rd_kafka_topic_partition_list_add(list, p->cfg->input_topic, i)->offset =
             bl_offsets_committable(p->offsets, i);
     }
+    pthread_mutex_unlock(&p->lock);
     if (!list)
         return;
     rd_kafka_resp_err_t err = rd_kafka_offsets_store(p->consumer, list);
@@ -196,6 +239,23 @@ static void set_paused(pipeline_t *p, int pause)
 }
 
 /*
+ * Waits (bounded) until the workers hold no message, serving delivery
+ * reports meanwhile. Consumer thread.
+ */
+static void wait_workers_idle(pipeline_t *p, int64_t timeout_ms)
+{
+    double deadline = now_s() + (double)timeout_ms / 1000.0;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t queued = p->queued;
+        pthread_mutex_unlock(&p->lock);
+        if (queued == 0 || now_s() >= deadline)
+            return;
+        rd_kafka_poll(p->producer, 5);
+    }
+}
+
+/*
  * Rebalance (consumer poll, this thread). On revoke: wait (bounded) for the
  * revoked partitions' in-flight records, store and commit what is done,
  * forget the rest (the next owner reprocesses it), then unassign.
@@ -206,8 +266,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     pipeline_t *p = opaque;
     int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        pthread_mutex_lock(&p->lock);
         for (int i = 0; i < parts->cnt; i++)
             bl_offsets_reset(p->offsets, parts->elems[i].partition);
+        pthread_mutex_unlock(&p->lock);
         rd_kafka_error_t *error = NULL;
         if (cooperative)
             error = rd_kafka_incremental_assign(rk, parts);
@@ -225,9 +287,13 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        /* Let the workers finish what they hold, then the producer. */
+        wait_workers_idle(p, p->cfg->revoke_timeout_ms);
+        pthread_mutex_lock(&p->lock);
         size_t waiting = 0;
         for (int i = 0; i < parts->cnt; i++)
             waiting += bl_offsets_inflight(p->offsets, parts->elems[i].partition);
+        pthread_mutex_unlock(&p->lock);
         if (waiting)
             rd_kafka_flush(p->producer, (int)p->cfg->revoke_timeout_ms);
         store_offsets(p);
@@ -237,12 +303,14 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 bl_warn("rebalance", "commit on revoke: %s", rd_kafka_err2str(cerr));
         }
         size_t abandoned = 0;
+        pthread_mutex_lock(&p->lock);
         for (int i = 0; i < parts->cnt; i++) {
             abandoned += bl_offsets_inflight(p->offsets, parts->elems[i].partition);
             bl_offsets_reset(p->offsets, parts->elems[i].partition);
             /* Its lag is the next owner's to report now. */
             bl_metrics_lag_remove(p->cfg->input_topic, parts->elems[i].partition);
         }
+        pthread_mutex_unlock(&p->lock);
         if (cooperative) {
             rd_kafka_error_t *error = rd_kafka_incremental_unassign(rk, parts);
             if (error)
@@ -275,16 +343,18 @@ static int produce(pipeline_t *p, const char *topic, const void *key, size_t key
                    size_t len, int msgflags, rd_kafka_headers_t *hdrs, inflight_t *in)
 {
     for (;;) {
+        /* Count it first: its delivery report may come before producev returns. */
+        atomic_fetch_add(&in->pending, 1);
         rd_kafka_resp_err_t err = rd_kafka_producev(
             p->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
             RD_KAFKA_V_VALUE(value, len), RD_KAFKA_V_MSGFLAGS(msgflags),
             RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(in), RD_KAFKA_V_END);
-        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_poll(p->producer, 50); /* serve delivery reports, then retry */
+        if (err)
+            atomic_fetch_sub(&in->pending, 1);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !p->fatal) {
+            usleep(5000); /* the poll loop serves delivery reports meanwhile */
             continue;
         }
-        if (!err)
-            in->pending++;
         return err;
     }
 }
@@ -356,21 +426,10 @@ static void produce_entities(pipeline_t *p, json_t *rec, inflight_t *in)
     }
 }
 
-static void process(pipeline_t *p, rd_kafka_message_t *rkm)
+/* Decode, enrich, produce one message. Worker thread; takes the worker's reference. */
+static void process(pipeline_t *p, inflight_t *in)
 {
-    bl_metrics_consumed();
-    int64_t gen = bl_offsets_begin(p->offsets, rkm->partition, rkm->offset);
-    if (gen < 0) {
-        bl_warn("offsets", "%s[%d]@%lld arrived out of order; processing it anyway",
-                rd_kafka_topic_name(rkm->rkt), (int)rkm->partition, (long long)rkm->offset);
-    }
-    inflight_t *in = calloc(1, sizeof(*in));
-    in->partition = rkm->partition;
-    in->offset = rkm->offset;
-    in->generation = gen;
-    in->started = now_s();
-    /* A placeholder pending count keeps the entry alive while producing. */
-    in->pending = 1;
+    rd_kafka_message_t *rkm = in->rkm;
 
     rd_kafka_headers_t *hdrs = NULL;
     rd_kafka_message_headers(rkm, &hdrs);
@@ -425,9 +484,74 @@ static void process(pipeline_t *p, rd_kafka_message_t *rkm)
         produce_entities(p, rec, in);
     json_decref(rec);
 release:
-    /* Drop the placeholder; done now if everything was already reported. */
-    if (--in->pending == 0)
-        inflight_finish(p, in);
+    in->rkm = NULL;
+    rd_kafka_message_destroy(rkm);
+    /* Drop the worker's reference; done now if everything was already reported. */
+    inflight_release(p, in);
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    pipeline_t *p = w->p;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!w->head && !p->stopping)
+            pthread_cond_wait(&p->work_cv, &p->lock);
+        inflight_t *in = w->head;
+        if (!in)
+            break; /* stopping, and nothing left */
+        w->head = in->next;
+        if (!w->head)
+            w->tail = NULL;
+        pthread_mutex_unlock(&p->lock);
+        process(p, in);
+        pthread_mutex_lock(&p->lock);
+        p->queued--;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/*
+ * Hands a consumed message to its partition's worker. Consumer thread.
+ * Waits (serving delivery reports) while the queues are full.
+ */
+static void dispatch(pipeline_t *p, rd_kafka_message_t *rkm)
+{
+    bl_metrics_consumed();
+    inflight_t *in = calloc(1, sizeof(*in));
+    if (!in) {
+        set_fatal(p, "out of memory");
+        rd_kafka_message_destroy(rkm);
+        return;
+    }
+    in->partition = rkm->partition;
+    in->offset = rkm->offset;
+    in->started = now_s();
+    in->rkm = rkm;
+    atomic_init(&in->pending, 1); /* the worker's reference */
+    atomic_init(&in->failed, 0);
+    size_t max_queued = (size_t)p->nworkers * QUEUE_PER_WORKER;
+    pthread_mutex_lock(&p->lock);
+    while (p->queued >= max_queued && !p->fatal) {
+        pthread_mutex_unlock(&p->lock);
+        rd_kafka_poll(p->producer, 1);
+        pthread_mutex_lock(&p->lock);
+    }
+    in->generation = bl_offsets_begin(p->offsets, rkm->partition, rkm->offset);
+    if (in->generation < 0)
+        bl_warn("offsets", "%s[%d]@%lld arrived out of order; processing it anyway",
+                rd_kafka_topic_name(rkm->rkt), (int)rkm->partition, (long long)rkm->offset);
+    worker_t *w = &p->workers[(uint32_t)rkm->partition % (uint32_t)p->nworkers];
+    if (w->tail)
+        w->tail->next = in;
+    else
+        w->head = in;
+    w->tail = in;
+    p->queued++;
+    pthread_cond_broadcast(&p->work_cv);
+    pthread_mutex_unlock(&p->lock);
 }
 
 static rd_kafka_t *new_client(pipeline_t *p, rd_kafka_type_t type, char *errstr, size_t errstr_size)
@@ -485,16 +609,50 @@ static int64_t now_ms(void)
     return (int64_t)(now_s() * 1000.0);
 }
 
+static void stop_workers(pipeline_t *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->work_cv);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->nworkers; i++)
+        pthread_join(p->workers[i].thread, NULL);
+    p->nworkers = 0;
+}
+
+static void pipeline_free(pipeline_t *p)
+{
+    free(p->workers);
+    bl_offsets_destroy(p->offsets);
+    pthread_cond_destroy(&p->work_cv);
+    pthread_mutex_destroy(&p->lock);
+}
+
 int bl_pipeline_run(const bl_pipeline_conf_t *conf, volatile sig_atomic_t *run, char *errstr,
                     size_t errstr_size)
 {
     pipeline_t p = {.conf = conf, .cfg = conf->cfg};
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_cond_init(&p.work_cv, NULL);
+    atomic_init(&p.fatal, 0);
+    atomic_init(&p.closing, 0);
     p.offsets = bl_offsets_new();
+    int nworkers = (int)conf->cfg->workers;
+    if (nworkers <= 0)
+        nworkers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (nworkers <= 0)
+        nworkers = 1;
+    p.workers = calloc((size_t)nworkers, sizeof(*p.workers));
+    if (!p.offsets || !p.workers) {
+        snprintf(errstr, errstr_size, "out of memory");
+        pipeline_free(&p);
+        return BL_PIPELINE_SETUP;
+    }
     if (!(p.producer = new_client(&p, RD_KAFKA_PRODUCER, errstr, errstr_size)) ||
         !(p.consumer = new_client(&p, RD_KAFKA_CONSUMER, errstr, errstr_size))) {
         if (p.producer)
             rd_kafka_destroy(p.producer);
-        bl_offsets_destroy(p.offsets);
+        pipeline_free(&p);
         return BL_PIPELINE_SETUP;
     }
     rd_kafka_poll_set_consumer(p.consumer);
@@ -507,26 +665,39 @@ int bl_pipeline_run(const bl_pipeline_conf_t *conf, volatile sig_atomic_t *run, 
                  rd_kafka_err2str(err));
         rd_kafka_destroy(p.consumer);
         rd_kafka_destroy(p.producer);
-        bl_offsets_destroy(p.offsets);
+        pipeline_free(&p);
         return BL_PIPELINE_SETUP;
     }
-    bl_info("started", "consuming %s in group %s; records to %s, dead letters to %s",
-            p.cfg->input_topic, p.cfg->group_id, p.cfg->output_topic, p.cfg->dlq_topic);
+    for (int i = 0; i < nworkers; i++) {
+        p.workers[i].p = &p;
+        if (pthread_create(&p.workers[i].thread, NULL, worker_main, &p.workers[i]) != 0) {
+            set_fatal(&p, "cannot start worker thread %d", i);
+            break;
+        }
+        p.nworkers++;
+    }
+    bl_info("started", "consuming %s in group %s with %d worker(s); records to %s, dead letters to %s",
+            p.cfg->input_topic, p.cfg->group_id, p.nworkers, p.cfg->output_topic, p.cfg->dlq_topic);
 
     int64_t last_store = now_ms();
     while (*run && !p.fatal) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(p.consumer, 100);
         if (rkm) {
-            if (!rkm->err)
-                process(&p, rkm);
-            else if (rkm->err == RD_KAFKA_RESP_ERR__FATAL)
-                error_cb(p.consumer, rkm->err, rd_kafka_message_errstr(rkm), &p);
-            else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                bl_warn("consume", "%s", rd_kafka_message_errstr(rkm));
-            rd_kafka_message_destroy(rkm);
+            if (!rkm->err) {
+                dispatch(&p, rkm); /* the worker destroys it */
+            } else {
+                if (rkm->err == RD_KAFKA_RESP_ERR__FATAL)
+                    error_cb(p.consumer, rkm->err, rd_kafka_message_errstr(rkm), &p);
+                else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                    bl_warn("consume", "%s", rd_kafka_message_errstr(rkm));
+                rd_kafka_message_destroy(rkm);
+            }
         }
         rd_kafka_poll(p.producer, 0);
+        pthread_mutex_lock(&p.lock);
         size_t inflight = bl_offsets_inflight(p.offsets, -1);
+        int64_t done = p.done_count;
+        pthread_mutex_unlock(&p.lock);
         if (!p.paused && inflight >= MAX_INFLIGHT)
             set_paused(&p, 1);
         else if (p.paused && inflight < MAX_INFLIGHT / 2)
@@ -539,14 +710,16 @@ int bl_pipeline_run(const bl_pipeline_conf_t *conf, volatile sig_atomic_t *run, 
             if (conf->webhooks && bl_webhooks_fatal(conf->webhooks, why, sizeof(why)))
                 set_fatal(&p, "webhooks: %s", why);
         }
-        if (conf->stop_after && p.done_count >= conf->stop_after && inflight == 0)
+        if (conf->stop_after && done >= conf->stop_after && inflight == 0)
             break;
     }
 
-    /* Drain: stop consuming, wait (bounded) for deliveries, commit, close. */
-    bl_info("stopping", "%s; waiting up to %lld ms for %d in-flight message(s)",
-            p.fatal ? "fatal error" : "stop requested", (long long)p.cfg->shutdown_timeout_ms,
-            rd_kafka_outq_len(p.producer));
+    /* Drain: stop consuming, let the workers finish, wait (bounded) for
+     * deliveries, commit, close. */
+    bl_info("stopping", "%s; waiting up to %lld ms for in-flight messages",
+            p.fatal ? "fatal error" : "stop requested", (long long)p.cfg->shutdown_timeout_ms);
+    wait_workers_idle(&p, p.fatal ? 0 : p.cfg->shutdown_timeout_ms);
+    stop_workers(&p);
     if (!p.fatal)
         rd_kafka_flush(p.producer, (int)p.cfg->shutdown_timeout_ms);
     else
@@ -563,11 +736,12 @@ int bl_pipeline_run(const bl_pipeline_conf_t *conf, volatile sig_atomic_t *run, 
         rd_kafka_flush(p.producer, 1000);
     }
     rd_kafka_destroy(p.producer);
-    bl_offsets_destroy(p.offsets);
     bl_info("stopped", "%lld message(s) done", (long long)p.done_count);
+    int rc = BL_PIPELINE_OK;
     if (p.fatal) {
         snprintf(errstr, errstr_size, "%s", p.fatal_reason);
-        return BL_PIPELINE_FATAL;
+        rc = BL_PIPELINE_FATAL;
     }
-    return BL_PIPELINE_OK;
+    pipeline_free(&p);
+    return rc;
 }
