@@ -209,7 +209,7 @@ bl_check_generated() {
 # is stopped with SIGNAL once some (not all) output exists, restarted, and
 # must then finish: no id missing; duplicates fail unless allowed.
 bl_restart_scenario() {
-  local sig=$1 allow_dups=$2 n=${BL_RESTART_COUNT:-10000} at_signal after_stop lag t0
+  local sig=$1 allow_dups=$2 n=${BL_RESTART_COUNT:-4000} at_signal after_stop lag t0
   BL_IN=$(bl_topic in) BL_OUT=$(bl_topic out) BL_DLQ=$(bl_topic dlq) BL_GROUP="it-$BL_TEST_NAME-$BL_RUN_ID"
   bl_create_topic "$BL_IN" 4
   bl_create_topic "$BL_OUT" 4

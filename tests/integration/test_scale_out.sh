@@ -6,7 +6,7 @@
 # (at-least-once): counted and printed, not failed.
 source "$(dirname "$0")/lib.sh"
 
-N=${BL_SCALE_COUNT:-10000}
+N=${BL_SCALE_COUNT:-4000}
 BL_IN=$(bl_topic in) BL_OUT=$(bl_topic out) BL_DLQ=$(bl_topic dlq) BL_GROUP="it-scale-$BL_RUN_ID"
 bl_create_topic "$BL_IN" 4
 bl_create_topic "$BL_OUT" 4
