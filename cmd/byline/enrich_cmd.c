@@ -10,6 +10,7 @@
 #include "article/article.h"
 #include "byline.h"
 #include "enrich/enrich.h"
+#include "enrich/json_arena.h"
 
 static char *read_all(FILE *f, size_t *len)
 {
@@ -41,22 +42,27 @@ static int enrich_one(const bl_enricher_t *e, const bl_config_t *cfg, const char
     }
     bl_article_t a;
     char errstr[512];
+    bl_json_arena_begin();
     bl_decode_err_t err = bl_article_decode(&a, buf, len, NULL, (size_t)cfg->max_message_bytes,
                                             errstr, sizeof(errstr));
     free(buf);
     if (err != BL_DECODE_OK) {
+        bl_json_arena_end();
         fprintf(stderr, "byline: %s: %s: %s\n", name, bl_decode_err_name(err), errstr);
         return 1;
     }
     json_t *rec = bl_enricher_run(e, &a, NULL);
     bl_article_clear(&a);
+    if (rec) {
+        json_dumpf(rec, stdout, BL_RECORD_DUMP_FLAGS);
+        fputc('\n', stdout);
+        json_decref(rec);
+    }
+    bl_json_arena_end();
     if (!rec) {
         fprintf(stderr, "byline: %s: out of memory\n", name);
         return 1;
     }
-    json_dumpf(rec, stdout, BL_RECORD_DUMP_FLAGS);
-    fputc('\n', stdout);
-    json_decref(rec);
     return 0;
 }
 
@@ -83,5 +89,6 @@ int bl_cmd_enrich(bl_config_t *cfg, int argc, char **argv)
         fclose(f);
     }
     bl_enricher_destroy(e);
+    bl_json_arena_release();
     return failed ? 1 : 0;
 }

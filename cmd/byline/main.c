@@ -8,6 +8,7 @@
 
 #include "byline.h"
 #include "config/config.h"
+#include "enrich/json_arena.h"
 #include "obs/log.h"
 #include "webhook/webhook.h"
 
@@ -49,6 +50,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    bl_json_arena_install(); /* before any jansson value exists */
 
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "--help") == 0 || strcmp(mode, "-h") == 0 || strcmp(mode, "help") == 0) {

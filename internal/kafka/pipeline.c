@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "article/article.h"
+#include "enrich/json_arena.h"
 #include "kafka/offsets.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
@@ -416,9 +417,10 @@ static void produce_entities(pipeline_t *p, json_t *rec, inflight_t *in)
         const char *key = json_string_value(json_object_get(ent, "id"));
         if (!key)
             key = json_string_value(json_object_get(ent, "name"));
-        if (!value || produce(p, p->cfg->entities_topic, key, key ? strlen(key) : 0, value,
-                              strlen(value), RD_KAFKA_MSG_F_FREE, NULL, in)) {
-            free(value);
+        int failed = !value || produce(p, p->cfg->entities_topic, key, key ? strlen(key) : 0,
+                                       value, strlen(value), RD_KAFKA_MSG_F_COPY, NULL, in);
+        bl_json_free(value);
+        if (failed) {
             set_fatal(p, "cannot produce to %s", p->cfg->entities_topic);
             in->failed = 1;
             return;
@@ -430,6 +432,8 @@ static void produce_entities(pipeline_t *p, json_t *rec, inflight_t *in)
 static void process(pipeline_t *p, inflight_t *in)
 {
     rd_kafka_message_t *rkm = in->rkm;
+    /* Every jansson value of this message lives and dies in this window. */
+    bl_json_arena_begin();
 
     rd_kafka_headers_t *hdrs = NULL;
     rd_kafka_message_headers(rkm, &hdrs);
@@ -466,10 +470,11 @@ static void process(pipeline_t *p, inflight_t *in)
     bl_metrics_article(has_date, (int)json_array_size(json_object_get(rec, "entities")),
                        json_array_size(json_object_get(src, "agencies")) > 0);
     const char *id = json_string_value(json_object_get(rec, "id"));
+    /* Copied: the value lives in the arena, which outlives no message. */
     rd_kafka_resp_err_t err = produce(p, p->cfg->output_topic, id, strlen(id), value,
-                                      strlen(value), RD_KAFKA_MSG_F_FREE, NULL, in);
+                                      strlen(value), RD_KAFKA_MSG_F_COPY, NULL, in);
+    bl_json_free(value);
     if (err) {
-        free(value);
         json_decref(rec);
         if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
             snprintf(errstr, sizeof(errstr), "record is larger than the producer's message.max.bytes");
@@ -484,6 +489,7 @@ static void process(pipeline_t *p, inflight_t *in)
         produce_entities(p, rec, in);
     json_decref(rec);
 release:
+    bl_json_arena_end();
     in->rkm = NULL;
     rd_kafka_message_destroy(rkm);
     /* Drop the worker's reference; done now if everything was already reported. */
@@ -510,6 +516,7 @@ static void *worker_main(void *arg)
         p->queued--;
     }
     pthread_mutex_unlock(&p->lock);
+    bl_json_arena_release();
     return NULL;
 }
 

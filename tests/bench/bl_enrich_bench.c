@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "enrich/enrich.h"
+#include "enrich/json_arena.h"
 
 #define MAX_ROUNDS      50
 #define TARGET_PER_SEC  10000.0
@@ -168,6 +169,7 @@ __attribute__((noinline)) static int bench_enrich_round(const bl_enricher_t *e,
     *json_bytes = 0;
     for (size_t i = 0; i < c->count; i++) {
         bl_article_t a;
+        bl_json_arena_begin(); /* as the service does per message */
         if (bl_article_decode(&a, c->articles[i], c->lens[i], NULL, MAX_INPUT_BYTES, errstr,
                               sizeof(errstr)) != BL_DECODE_OK) {
             fprintf(stderr, "bl_enrich_bench: article %zu: %s\n", i, errstr);
@@ -183,9 +185,10 @@ __attribute__((noinline)) static int bench_enrich_round(const bl_enricher_t *e,
             return -1;
         }
         *json_bytes += strlen(out);
-        free(out);
+        bl_json_free(out);
         json_decref(rec);
         bl_article_clear(&a);
+        bl_json_arena_end();
     }
     return 0;
 }
@@ -207,6 +210,7 @@ static int bench_stages_round(const bench_stages_t *st, const bench_corpus_t *c,
         double t[STAGE_COUNT + 1];
         bl_article_t a;
         bl_doc_t doc;
+        bl_json_arena_begin();
         t[0] = now_s(STAGE_CLOCK);
         if (bl_article_decode(&a, c->articles[i], c->lens[i], NULL, MAX_INPUT_BYTES, errstr,
                               sizeof(errstr)) != BL_DECODE_OK)
@@ -233,12 +237,14 @@ static int bench_stages_round(const bench_stages_t *st, const bench_corpus_t *c,
         t[7] = now_s(STAGE_CLOCK);
         char *out = json_dumps(rec, BL_RECORD_DUMP_FLAGS);
         t[8] = now_s(STAGE_CLOCK);
-        free(out);
+        int serialised = out != NULL;
+        bl_json_free(out);
         json_decref(rec);
         bl_doc_clear(&doc);
         bl_article_clear(&a);
+        bl_json_arena_end();
         t[9] = now_s(STAGE_CLOCK);
-        if (rc < 0 || !out)
+        if (rc < 0 || !serialised)
             return -1;
         for (int s = 0; s < STAGE_COUNT; s++)
             stage_s[s] += t[s + 1] - t[s];
@@ -274,6 +280,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+    bl_json_arena_install(); /* as byline's main() does */
     const char *config_dir = NULL, *corpus_path = NULL;
     int rounds = 5, stages = 1;
     size_t max_articles = (size_t)-1;

@@ -16,6 +16,7 @@
 
 #include "article/article.h"
 #include "enrich/enrich.h"
+#include "enrich/json_arena.h"
 
 static bl_enricher_t *enricher;
 
@@ -57,9 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bl_article_t a;
     char errstr[512];
     bl_article_meta_t meta = {.timestamp_ms = 1640995200000LL};
+    bl_json_arena_begin(); /* as the service does per message */
     bl_decode_err_t err =
         bl_article_decode(&a, (const char *)data, size, &meta, 1 << 20, errstr, sizeof(errstr));
     if (err != BL_DECODE_OK) {
+        bl_json_arena_end();
         if (!errstr[0])
             abort(); /* every rejection must say why */
         return 0;
@@ -81,11 +84,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *ent;
     json_array_foreach(json_object_get(rec, "entities"), i, ent)
         check_spans(json_object_get(ent, "mentions"), t, tlen, "text");
-    char *out = json_dumps(rec, JSON_COMPACT);
+    char *out = json_dumps(rec, BL_RECORD_DUMP_FLAGS);
     if (!out)
         abort();
-    free(out);
+    bl_json_free(out);
     json_decref(rec);
+    bl_json_arena_end();
     return 0;
 }
 
@@ -107,6 +111,7 @@ static const char *const dictionary[] = {
 
 int main(int argc, char **argv)
 {
+    bl_json_arena_install();
     long iterations = argc > 1 ? atol(argv[1]) : 20000;
     const char *seed_dir = argc > 2 ? argv[2] : BYLINE_DEFAULT_CONFIG_DIR "/demo";
     char *seeds[64];
@@ -181,6 +186,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nseeds; i++)
         free(seeds[i]);
     bl_enricher_destroy(enricher);
+    bl_json_arena_release();
     printf("fuzz_enrich: %ld inputs, no invariant broken\n", iterations);
     return 0;
 }
