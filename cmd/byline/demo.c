@@ -44,6 +44,7 @@ static int load_demo(const char *bootstraps, const char *dir, const char *topic)
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof(err));
+    rd_kafka_conf_set_log_cb(conf, bl_log_rdkafka);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     int produced = 0;
     for (int i = 0; i < n; i++) {
@@ -77,6 +78,7 @@ static int print_records(const char *bootstraps, const char *topic, int expect)
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof(err));
     rd_kafka_conf_set(conf, "group.id", "byline-demo-printer", err, sizeof(err));
     rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err));
+    rd_kafka_conf_set_log_cb(conf, bl_log_rdkafka);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
     if (!rk)
         return -1;
@@ -110,6 +112,7 @@ int bl_cmd_demo(bl_config_t *cfg, char **envp)
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err)); /* it has no brokers: quiet */
+    rd_kafka_conf_set_log_cb(conf, bl_log_rdkafka);
     rd_kafka_t *owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     if (!owner) {
         fprintf(stderr, "byline: demo: %s\n", err);

@@ -158,12 +158,6 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     bl_warn("kafka_error", "%s: %s", rd_kafka_err2name(err), reason);
 }
 
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    bl_log(level <= 3 ? BL_LOG_ERROR : level <= 5 ? BL_LOG_WARN : BL_LOG_DEBUG, "librdkafka",
-           "%s: %s", fac, buf);
-}
-
 /* Statistics (consumer, every LAG_INTERVAL_MS): broker state and lag. */
 static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
 {
@@ -599,7 +593,7 @@ static rd_kafka_t *new_client(pipeline_t *p, rd_kafka_type_t type, char *errstr,
         rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
     }
     rd_kafka_conf_set_error_cb(conf, error_cb);
-    rd_kafka_conf_set_log_cb(conf, log_cb);
+    rd_kafka_conf_set_log_cb(conf, bl_log_rdkafka);
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_t *rk = rd_kafka_new(type, conf, err, sizeof(err));
     if (!rk) {

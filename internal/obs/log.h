@@ -23,6 +23,14 @@ int bl_log_level_parse(const char *name, bl_log_level_t *level);
 void bl_log(bl_log_level_t level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/**
+ * @brief librdkafka's log callback (rd_kafka_conf_set_log_cb): its lines
+ *        become JSON log lines too (syslog levels 0-3 error, 4-5 warn, else debug).
+ * @remark Called on librdkafka's threads.
+ */
+struct rd_kafka_s;
+void bl_log_rdkafka(const struct rd_kafka_s *rk, int level, const char *fac, const char *buf);
+
 #define bl_debug(ev, ...) bl_log(BL_LOG_DEBUG, ev, __VA_ARGS__)
 #define bl_info(ev, ...)  bl_log(BL_LOG_INFO, ev, __VA_ARGS__)
 #define bl_warn(ev, ...)  bl_log(BL_LOG_WARN, ev, __VA_ARGS__)

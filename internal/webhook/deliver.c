@@ -1004,6 +1004,7 @@ static bl_wh_endpoint_t *endpoint_new(bl_webhooks_t *whs, const bl_wh_endpoint_c
     rd_kafka_conf_set_opaque(conf, ep);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
+    rd_kafka_conf_set_log_cb(conf, bl_log_rdkafka);
     ep->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
     if (!ep->rk) {
         snprintf(errstr, errstr_size, "webhook %s: consumer: %s", wc->name, why);
@@ -1031,6 +1032,7 @@ static bl_wh_endpoint_t *endpoint_new(bl_webhooks_t *whs, const bl_wh_endpoint_c
         rd_kafka_conf_set_opaque(conf, ep);
         rd_kafka_conf_set_dr_msg_cb(conf, dlq_dr_cb);
         rd_kafka_conf_set_error_cb(conf, error_cb);
+        rd_kafka_conf_set_log_cb(conf, bl_log_rdkafka);
         ep->dlq_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
         if (!ep->dlq_rk) {
             snprintf(errstr, errstr_size, "webhook %s: dead-letter producer: %s", wc->name, why);

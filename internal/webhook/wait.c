@@ -34,6 +34,7 @@ static int group_caught_up(const bl_config_t *cfg, const char *group)
         rd_kafka_conf_destroy(conf);
         return 0;
     }
+    rd_kafka_conf_set_log_cb(conf, bl_log_rdkafka);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
     if (!rk)
         return 0;
