@@ -119,6 +119,25 @@ wait_watch() {
     wait "$wpid" || true
 }
 
+# stop PID...: SIGTERM, then up to 30 s for a clean stop; SIGKILL after that.
+stop() {
+    local p i alive
+    for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
+    for ((i = 0; i < 300; i++)); do
+        alive=0
+        for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ "$alive" = 0 ] && break
+        sleep 0.1
+    done
+    for p in "$@"; do
+        if kill -0 "$p" 2>/dev/null; then
+            echo "e2e_bench: process $p did not stop within 30 s of SIGTERM; killing it" >&2
+            kill -KILL "$p" 2>/dev/null || true
+        fi
+        wait "$p" 2>/dev/null || true
+    done
+}
+
 wait_for_log() { # FILE PATTERN TIMEOUT_S
     local i
     for ((i = 0; i < $3 * 10; i++)); do
@@ -134,7 +153,7 @@ run_copier() {
     local in=$1 out=$2 n=$3 procs=$4 label=$5 watch_out b0 b1 cpu=0 i
     local -a cp=()
     "$tools/bl_latency" watch -b "$brokers" -t "$out" --expect "$n" --timeout-ms $((n / 100 * 1000 + 180000)) \
-        >"$work/watch-$label.txt" &
+        >"$work/watch-$label.txt" </dev/null &
     local wpid=$!
     b0=$(cpu_s "$broker_pid")
     for ((i = 0; i < procs; i++)); do
@@ -147,9 +166,8 @@ run_copier() {
     b1=$(cpu_s "$broker_pid")
     for i in "${cp[@]}"; do
         cpu=$(awk -v a="$cpu" -v b="$(cpu_s "$i")" 'BEGIN {printf "%.2f", a + b}')
-        kill -TERM "$i" 2>/dev/null || true
     done
-    for i in "${cp[@]}"; do wait "$i" || true; done
+    stop "${cp[@]}"
     watch_out=$(grep '^WATCH' "$work/watch-$label.txt")
     echo "$(kv " $watch_out" rate_10_to_90) $(kv " $watch_out" rate_first_to_done) $cpu $(awk -v a="$b0" -v b="$b1" 'BEGIN {printf "%.2f", b - a}') $(kv " $watch_out" done_s)"
 }
@@ -160,13 +178,14 @@ run_byline() {
     local -a bp=()
     topic "dlq-$label" 1
     "$tools/bl_latency" watch -b "$brokers" -t "$out" --expect "$n" --timeout-ms $((n / 100 * 1000 + 180000)) \
-        >"$work/watch-$label.txt" &
+        >"$work/watch-$label.txt" </dev/null &
     local wpid=$!
     b0=$(cpu_s "$broker_pid")
     for ((i = 0; i < procs; i++)); do
         env "${byline_kafka_env[@]}" BYLINE_BROKERS="$brokers" BYLINE_INPUT_TOPIC="$in" \
             BYLINE_OUTPUT_TOPIC="$out" BYLINE_DLQ_TOPIC="dlq-$label" BYLINE_GROUP_ID="byline-$label" \
-            BYLINE_KAFKA_AUTO_OFFSET_RESET=earliest "$build/byline" 2>"$work/byline-$label-$i.err" &
+            BYLINE_KAFKA_AUTO_OFFSET_RESET=earliest "$build/byline" \
+            >"$work/byline-$label-$i.out" 2>"$work/byline-$label-$i.err" &
         bp+=($!)
         pids+=($!)
     done
@@ -175,11 +194,10 @@ run_byline() {
     for i in "${bp[@]}"; do
         cpu=$(awk -v a="$cpu" -v b="$(cpu_s "$i")" 'BEGIN {printf "%.2f", a + b}')
         hwm=$(awk -v a="$hwm" -v b="$(hwm_mb "$i")" 'BEGIN {printf "%.1f", (a > b ? a : b)}')
-        kill -TERM "$i" 2>/dev/null || true
     done
-    for i in "${bp[@]}"; do wait "$i" || echo "e2e_bench: byline $label exited $?" >&2; done
+    stop "${bp[@]}"
     local dlq
-    dlq=$("$tools/bl_kafkatool" count -b "$brokers" -t "dlq-$label")
+    dlq=$("$tools/bl_kafkatool" count -b "$brokers" -t "dlq-$label") || dlq="unknown"
     [ "$dlq" = 0 ] || echo "e2e_bench: $dlq dead letters in run $label" >&2
     watch_out=$(grep '^WATCH' "$work/watch-$label.txt")
     echo "$(kv " $watch_out" rate_10_to_90) $(kv " $watch_out" rate_first_to_done) $cpu $(awk -v a="$b0" -v b="$b1" 'BEGIN {printf "%.2f", b - a}') $(kv " $watch_out" done_s) $hwm"
@@ -210,7 +228,7 @@ latency_run() {
         env "${byline_kafka_env[@]}" BYLINE_BROKERS="$brokers" BYLINE_INPUT_TOPIC="lat-in-$kind" \
             BYLINE_OUTPUT_TOPIC="lat-out-$kind" BYLINE_DLQ_TOPIC="dlq-lat-$kind" \
             BYLINE_GROUP_ID="byline-lat" BYLINE_KAFKA_AUTO_OFFSET_RESET=earliest \
-            "$build/byline" 2>"$work/lat-$kind.err" &
+            "$build/byline" >/dev/null 2>"$work/lat-$kind.err" &
         proc=$!
         pids+=($proc)
         wait_for_log "$work/lat-$kind.err" '"assigned' 60
@@ -231,8 +249,7 @@ latency_run() {
     wait "$lpid" || true
     local hwm
     hwm=$(hwm_mb "$proc")
-    kill -TERM "$proc" 2>/dev/null || true
-    wait "$proc" || true
+    stop "$proc"
     out=$(cat "$work/lat-$kind.txt")
     local all warm
     all=$(grep 'set=all' <<<"$out")
