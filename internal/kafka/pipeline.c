@@ -25,8 +25,9 @@
 #include "obs/metrics.h"
 #include "webhook/webhook.h"
 
-/* Pause consumption while this many messages wait for delivery reports. */
-#define MAX_INFLIGHT        20000
+/* Pause consumption while this many messages wait for delivery reports:
+ * about a second of output, and a bound on memory (records are ~12 KB). */
+#define MAX_INFLIGHT        4000
 #define STORE_INTERVAL_MS   50
 #define LAG_INTERVAL_MS     5000
 
@@ -567,6 +568,9 @@ static rd_kafka_t *new_client(pipeline_t *p, rd_kafka_type_t type, char *errstr,
                              {"auto.offset.reset", "earliest"},
                              {"statistics.interval.ms", "5000"},
                              {"enable.partition.eof", "false"},
+                             /* 8 MB of prefetch per replica, not librdkafka's 64 MB:
+                              * enrichment, not fetching, sets the pace. */
+                             {"queued.max.messages.kbytes", "8192"},
                              {NULL, NULL}},
       producer_defaults[] = {{"enable.idempotence", "true"},
                              {"acks", "all"},
