@@ -53,6 +53,15 @@ check BYLINE_SHUTDOWN_TIMEOUT_MS "" BYLINE_SHUTDOWN_TIMEOUT_MS=x
 check BYLINE_LOG_LEVEL "" BYLINE_LOG_LEVEL=loud
 check BYLINE_KAFKA_NO_SUCH_PROPERTY "No such configuration property" BYLINE_KAFKA_NO_SUCH_PROPERTY=1
 check BYLINE_KAFKA_ACKS "Invalid value" BYLINE_KAFKA_ACKS=banana
+check BYLINE_WORKERS "" BYLINE_WORKERS=many
+check BYLINE_DLQ_MAX_VALUE_BYTES "" BYLINE_DLQ_MAX_VALUE_BYTES=1
+check BYLINE_REVOKE_TIMEOUT_MS "" BYLINE_REVOKE_TIMEOUT_MS=-5
+check BYLINE_CONFIG_DIR "" BYLINE_CONFIG_DIR=/nonexistent/byline-config
+check BYLINE_HTTP_ADDR "" BYLINE_HTTP_ADDR=not-an-address
+check BYLINE_KAFKA_SASL_PASSWORD_FILE "" BYLINE_KAFKA_SASL_PASSWORD_FILE=/nonexistent/secret
+check BYLINE_WEBHOOK_HOOK_URL "" BYLINE_WEBHOOK_HOOK_URL=ftp://127.0.0.1/x
+check BYLINE_WEBHOOK_HOOK_TIMEOUT_MS "" BYLINE_WEBHOOK_HOOK_URL=http://127.0.0.1:9/x BYLINE_WEBHOOK_HOOK_TIMEOUT_MS=soon
+check BYLINE_WEBHOOK_HOOK_SECRET "" BYLINE_WEBHOOK_HOOK_URL=http://127.0.0.1:9/x BYLINE_WEBHOOK_HOOK_SECRET=not-a-whsec
 
 ((failures == 0)) || bl_fail "$failures bad configurations were not rejected as the contract says"
 bl_log "PASS: every bad value rejected with status 2 and one line naming the variable"
