@@ -26,8 +26,8 @@
 #include "webhook/webhook.h"
 
 /* Pause consumption while this many messages wait for delivery reports:
- * about a second of output, and a bound on memory (records are ~12 KB). */
-#define MAX_INFLIGHT        4000
+ * about half a second of output, and a bound on memory (records are ~12 KB). */
+#define MAX_INFLIGHT        1000
 #define STORE_INTERVAL_MS   50
 #define LAG_INTERVAL_MS     5000
 
