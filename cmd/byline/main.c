@@ -63,7 +63,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "--config-table") == 0) { /* the README's table */
         bl_config_print_table(stdout, 1);
-        printf("\nWebhook endpoints: any number, each named by its `<NAME>` (letters and digits).\n\n");
+        printf("\nWebhook endpoints: any number, each named by its `<NAME>` (letters and "
+               "digits).\n\n");
         bl_webhooks_print_help(stdout, 1);
         return 0;
     }

@@ -41,8 +41,8 @@ int bl_run_pipeline(bl_config_t *cfg, char **envp, int64_t stop_after, bl_webhoo
         bl_enricher_destroy(e);
         return 2;
     }
-    bl_pipeline_conf_t pconf = {.cfg = cfg, .enricher = e, .stop_after = stop_after,
-                                .webhooks = whs};
+    bl_pipeline_conf_t pconf = {
+        .cfg = cfg, .enricher = e, .stop_after = stop_after, .webhooks = whs};
     int rc = bl_pipeline_run(&pconf, &bl_run, errstr, sizeof(errstr));
     if (rc == BL_PIPELINE_SETUP)
         fprintf(stderr, "byline: configuration error: %s\n", errstr);

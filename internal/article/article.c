@@ -42,7 +42,8 @@ int bl_date_valid(int year, int month, int day)
 
 void bl_date_format(const bl_date_t *d, char out[11])
 {
-    unsigned y = (unsigned)d->year % 10000u, m = (unsigned)d->month % 100u, dd = (unsigned)d->day % 100u;
+    unsigned y = (unsigned)d->year % 10000u, m = (unsigned)d->month % 100u,
+             dd = (unsigned)d->day % 100u;
     out[0] = (char)('0' + y / 1000), out[1] = (char)('0' + y / 100 % 10);
     out[2] = (char)('0' + y / 10 % 10), out[3] = (char)('0' + y % 10), out[4] = '-';
     out[5] = (char)('0' + m / 10), out[6] = (char)('0' + m % 10), out[7] = '-';
@@ -232,8 +233,8 @@ static bl_decode_err_t decode_envelope(bl_article_t *a, const char *buf, size_t 
         err = BL_DECODE_BAD_ENVELOPE;
         goto done;
     }
-    const char *fields[] = {"id", "url", "source", "publisher", "published", "headline",
-                            "title", "body", "text", "language"};
+    const char *fields[] = {"id",       "url",   "source", "publisher", "published",
+                            "headline", "title", "body",   "text",      "language"};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         json_t *v = json_object_get(root, fields[i]);
         if (v && !json_is_string(v) && !json_is_null(v) &&
@@ -256,7 +257,8 @@ static bl_decode_err_t decode_envelope(bl_article_t *a, const char *buf, size_t 
         goto done;
     }
     /* jansson decodes \u0000 into the string; a NUL inside text is binary. */
-    json_t *hv = json_object_get(root, headline == json_str(root, "headline") ? "headline" : "title");
+    json_t *hv =
+        json_object_get(root, headline == json_str(root, "headline") ? "headline" : "title");
     json_t *bv = json_object_get(root, body == json_str(root, "body") ? "body" : "text");
     if ((hv && json_is_string(hv) && strlen(headline) != json_string_length(hv)) ||
         (bv && json_is_string(bv) && strlen(body) != json_string_length(bv))) {
@@ -267,8 +269,8 @@ static bl_decode_err_t decode_envelope(bl_article_t *a, const char *buf, size_t 
     size_t bad_at;
     if (check_text((const unsigned char *)(headline ? headline : ""),
                    headline ? strlen(headline) : 0, &bad_at) != BL_DECODE_OK ||
-        check_text((const unsigned char *)(body ? body : ""), body ? strlen(body) : 0,
-                   &bad_at) != BL_DECODE_OK) {
+        check_text((const unsigned char *)(body ? body : ""), body ? strlen(body) : 0, &bad_at) !=
+            BL_DECODE_OK) {
         snprintf(errstr, errstr_size, "envelope text contains control characters");
         err = BL_DECODE_BINARY;
         goto done;
@@ -330,7 +332,8 @@ static bl_decode_err_t decode_text(bl_article_t *a, const char *buf, size_t len,
             dlen--;
         }
         int valid = 0;
-        if (parse_ymd(d, dlen, &a->published, &valid) && (dlen == 10 || isspace((unsigned char)d[10]))) {
+        if (parse_ymd(d, dlen, &a->published, &valid) &&
+            (dlen == 10 || isspace((unsigned char)d[10]))) {
             if (!valid) {
                 snprintf(errstr, errstr_size, "date header \"%.10s\" is not a calendar date", d);
                 memset(&a->published, 0, sizeof(a->published));
@@ -382,7 +385,8 @@ bl_decode_err_t bl_article_decode(bl_article_t *a, const char *buf, size_t len,
         return BL_DECODE_EMPTY;
     }
     if (max_bytes && len > max_bytes) {
-        snprintf(errstr, errstr_size, "message is %zu bytes, over the limit of %zu", len, max_bytes);
+        snprintf(errstr, errstr_size, "message is %zu bytes, over the limit of %zu", len,
+                 max_bytes);
         return BL_DECODE_TOO_LARGE;
     }
     size_t bad_at = 0;

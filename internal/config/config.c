@@ -251,8 +251,8 @@ int bl_config_load(bl_config_t *cfg, char **envp, char *errstr, size_t errstr_si
             known = strlen(vars[i].name) == nlen && strncmp(vars[i].name, *e, nlen) == 0;
         /* Warn, not fail: deployment tooling sets BYLINE_ names of its own. */
         if (!known)
-            bl_warn("config_unknown_variable", "%.*s is not a byline variable (typo?)",
-                    (int)nlen, *e);
+            bl_warn("config_unknown_variable", "%.*s is not a byline variable (typo?)", (int)nlen,
+                    *e);
     }
     /* Validate the pass-through now, with librdkafka's own words. */
     for (int role = BL_KAFKA_CONSUMER; role <= BL_KAFKA_PRODUCER; role++) {
@@ -287,9 +287,8 @@ int bl_config_kafka_apply(const bl_config_t *cfg, rd_kafka_conf_t *conf, bl_kafk
                           char *errstr, size_t errstr_size)
 {
     char err[512];
-    if (cfg->brokers &&
-        rd_kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err, sizeof(err)) !=
-            RD_KAFKA_CONF_OK) {
+    if (cfg->brokers && rd_kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err,
+                                          sizeof(err)) != RD_KAFKA_CONF_OK) {
         snprintf(errstr, errstr_size, "BYLINE_BROKERS: %s", err);
         return -1;
     }
@@ -315,7 +314,10 @@ void bl_config_print_table(FILE *out, int markdown)
                 def = "the shipped config/";
             int code = def && *def && vars[i].type != T_DIR;
             fprintf(out, "| `%s` | %s%s%s | %s |\n", vars[i].name, code ? "`" : "",
-                    !def ? "(required)" : *def ? def : "(empty)", code ? "`" : "", vars[i].desc);
+                    !def   ? "(required)"
+                    : *def ? def
+                           : "(empty)",
+                    code ? "`" : "", vars[i].desc);
         }
         fprintf(out,
                 "| `BYLINE_KAFKA_<PROPERTY>` | librdkafka's | Any librdkafka property, dots as "

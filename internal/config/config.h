@@ -35,7 +35,7 @@ typedef struct bl_config {
         char *name; /* librdkafka property */
         char *value;
         int role; /* BL_KAFKA_ANY, _CONSUMER or _PRODUCER */
-    } *kafka;
+    } * kafka;
 } bl_config_t;
 
 typedef enum { BL_KAFKA_ANY = 0, BL_KAFKA_CONSUMER = 1, BL_KAFKA_PRODUCER = 2 } bl_kafka_role_t;

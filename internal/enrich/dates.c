@@ -152,7 +152,8 @@ static inline uint64_t load_partial(const unsigned char *p, size_t n) /* 1 <= n 
         /* The two loads overlap when n < 8: the shared bytes are equal. */
         w = (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
     } else {
-        w = (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) | (uint64_t)p[n - 1] << (8 * (n - 1));
+        w = (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+            (uint64_t)p[n - 1] << (8 * (n - 1));
     }
     return w;
 }
@@ -687,16 +688,16 @@ static int is_digit(unsigned char c)
 #define CC_SPACE 0x04 /* ' ', '\t', '\r', '\n' */
 #define CC_ALPHA_RANGE(b)                                                                          \
     [b + 0] = CC_ALPHA, [b + 1] = CC_ALPHA, [b + 2] = CC_ALPHA, [b + 3] = CC_ALPHA,                \
-    [b + 4] = CC_ALPHA, [b + 5] = CC_ALPHA, [b + 6] = CC_ALPHA, [b + 7] = CC_ALPHA,                \
-    [b + 8] = CC_ALPHA, [b + 9] = CC_ALPHA, [b + 10] = CC_ALPHA, [b + 11] = CC_ALPHA,              \
-    [b + 12] = CC_ALPHA, [b + 13] = CC_ALPHA, [b + 14] = CC_ALPHA, [b + 15] = CC_ALPHA,            \
-    [b + 16] = CC_ALPHA, [b + 17] = CC_ALPHA, [b + 18] = CC_ALPHA, [b + 19] = CC_ALPHA,            \
-    [b + 20] = CC_ALPHA, [b + 21] = CC_ALPHA, [b + 22] = CC_ALPHA, [b + 23] = CC_ALPHA,            \
-    [b + 24] = CC_ALPHA, [b + 25] = CC_ALPHA
+         [b + 4] = CC_ALPHA, [b + 5] = CC_ALPHA, [b + 6] = CC_ALPHA, [b + 7] = CC_ALPHA,           \
+         [b + 8] = CC_ALPHA, [b + 9] = CC_ALPHA, [b + 10] = CC_ALPHA, [b + 11] = CC_ALPHA,         \
+         [b + 12] = CC_ALPHA, [b + 13] = CC_ALPHA, [b + 14] = CC_ALPHA, [b + 15] = CC_ALPHA,       \
+         [b + 16] = CC_ALPHA, [b + 17] = CC_ALPHA, [b + 18] = CC_ALPHA, [b + 19] = CC_ALPHA,       \
+         [b + 20] = CC_ALPHA, [b + 21] = CC_ALPHA, [b + 22] = CC_ALPHA, [b + 23] = CC_ALPHA,       \
+         [b + 24] = CC_ALPHA, [b + 25] = CC_ALPHA
 static const uint8_t char_class[256] = {
-    CC_ALPHA_RANGE('A'), CC_ALPHA_RANGE('a'),
-    ['0'] = CC_DIGIT,    ['1'] = CC_DIGIT,    ['2'] = CC_DIGIT, ['3'] = CC_DIGIT, ['4'] = CC_DIGIT,
-    ['5'] = CC_DIGIT,    ['6'] = CC_DIGIT,    ['7'] = CC_DIGIT, ['8'] = CC_DIGIT, ['9'] = CC_DIGIT,
+    CC_ALPHA_RANGE('A'), CC_ALPHA_RANGE('a'), ['0'] = CC_DIGIT,  ['1'] = CC_DIGIT,
+    ['2'] = CC_DIGIT,    ['3'] = CC_DIGIT,    ['4'] = CC_DIGIT,  ['5'] = CC_DIGIT,
+    ['6'] = CC_DIGIT,    ['7'] = CC_DIGIT,    ['8'] = CC_DIGIT,  ['9'] = CC_DIGIT,
     [' '] = CC_SPACE,    ['\t'] = CC_SPACE,   ['\r'] = CC_SPACE, ['\n'] = CC_SPACE,
 };
 
@@ -738,7 +739,8 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
         space = 0;
         size_t wj = i;
         if (char_class[c] & CC_ALPHA) {
-            /* Most tokens are plain words: letters up to a byte that is neither letter nor digit. */
+            /* Most tokens are plain words: letters up to a byte that is neither letter nor digit.
+             */
             while (wj < len && (char_class[(unsigned char)s[wj]] & CC_ALPHA))
                 wj++;
         }

@@ -246,10 +246,11 @@ static inline int cp_is_digit(uint32_t c)
 static int is_abbrev(const char *w, size_t len)
 {
     static const char *const abbrevs[] = {
-        "mr", "mrs", "ms", "dr", "st", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
-        "sep", "sept", "oct", "nov", "dec", "gen", "col", "lt", "sgt", "rep", "sen", "gov",
-        "prof", "jr", "sr", "vs", "no", "mt", "ft", "capt", "cmdr", "adm", "maj", "rev",
-        "hon", "pres", "gen", "corp", "messrs", "approx", "est", "fig", "ave", "blvd", NULL};
+        "mr",     "mrs",    "ms",   "dr",   "st",   "jan",  "feb", "mar",  "apr", "jun",
+        "jul",    "aug",    "sep",  "sept", "oct",  "nov",  "dec", "gen",  "col", "lt",
+        "sgt",    "rep",    "sen",  "gov",  "prof", "jr",   "sr",  "vs",   "no",  "mt",
+        "ft",     "capt",   "cmdr", "adm",  "maj",  "rev",  "hon", "pres", "gen", "corp",
+        "messrs", "approx", "est",  "fig",  "ave",  "blvd", NULL};
     if (len == 1)
         return 1; /* initials: "J. Smith" */
     if (len > 6)
@@ -287,7 +288,7 @@ int bl_doc_tokenize(bl_doc_t *doc)
     if (!doc->tokens)
         return -1;
     uint32_t pending = BL_TOK_PARA | BL_TOK_SENT; /* flags for the next word/number */
-    int sentence_may_end = 0;                    /* saw . ! ? not after an abbreviation */
+    int sentence_may_end = 0;                     /* saw . ! ? not after an abbreviation */
     while (i < len) {
         size_t cl;
         uint32_t c = s[i] < 0x80 ? (cl = 1, s[i]) : utf8_next(s + i, &cl);
@@ -331,7 +332,9 @@ int bl_doc_tokenize(bl_doc_t *doc)
                 /* Joiners inside a token: ' ’ - between letters/digits; . , :
                  * between digits; "U.S." style dotted capitals. */
                 size_t nl = 0;
-                uint32_t n = i + cl >= len ? 0 : s[i + cl] < 0x80 ? s[i + cl] : utf8_next(s + i + cl, &nl);
+                uint32_t n = i + cl >= len      ? 0
+                             : s[i + cl] < 0x80 ? s[i + cl]
+                                                : utf8_next(s + i + cl, &nl);
                 int prev_digit = i > start && isdigit(s[i - 1]);
                 if ((c == '\'' || c == 0x2019) && cp_is_letter(n) && !prev_digit) {
                     possessive = 1;

@@ -13,14 +13,14 @@
 #include "article/article.h"
 
 /* Token flags. */
-#define BL_TOK_WORD      0x0001 /* letters (may hold ' - . inside: "O'Leary", "U.S.") */
-#define BL_TOK_NUMBER    0x0002 /* starts with a digit ("2021", "9-10", "3.5", "1990s") */
-#define BL_TOK_PUNCT     0x0004 /* one punctuation character (or a multibyte one) */
-#define BL_TOK_CAP       0x0010 /* first letter upper case */
-#define BL_TOK_ALLCAPS   0x0020 /* every letter upper case, at least two letters */
-#define BL_TOK_SENT      0x0040 /* first token of a sentence */
-#define BL_TOK_PARA      0x0080 /* first token of a paragraph (implies SENT) */
-#define BL_TOK_HEADLINE  0x0100 /* inside the headline */
+#define BL_TOK_WORD     0x0001 /* letters (may hold ' - . inside: "O'Leary", "U.S.") */
+#define BL_TOK_NUMBER   0x0002 /* starts with a digit ("2021", "9-10", "3.5", "1990s") */
+#define BL_TOK_PUNCT    0x0004 /* one punctuation character (or a multibyte one) */
+#define BL_TOK_CAP      0x0010 /* first letter upper case */
+#define BL_TOK_ALLCAPS  0x0020 /* every letter upper case, at least two letters */
+#define BL_TOK_SENT     0x0040 /* first token of a sentence */
+#define BL_TOK_PARA     0x0080 /* first token of a paragraph (implies SENT) */
+#define BL_TOK_HEADLINE 0x0100 /* inside the headline */
 
 typedef struct bl_token {
     uint32_t start, end; /* byte offsets into doc->text */
@@ -30,9 +30,9 @@ typedef struct bl_token {
 typedef struct bl_doc {
     char *text; /* NUL-terminated; owned */
     size_t len;
-    size_t headline_len;  /* text[0, headline_len) is the headline */
-    bl_date_t published;  /* year 0 when unknown */
-    bl_token_t *tokens;   /* owned */
+    size_t headline_len; /* text[0, headline_len) is the headline */
+    bl_date_t published; /* year 0 when unknown */
+    bl_token_t *tokens;  /* owned */
     size_t ntokens;
     int paragraphs_removed; /* repeated or boilerplate paragraphs dropped */
 } bl_doc_t;

@@ -29,7 +29,8 @@ bl_enricher_t *bl_enricher_new(const bl_enricher_conf_t *conf, char *errstr, siz
     snprintf(path, sizeof(path), "%s/boilerplate.txt", conf->config_dir);
     if (!(e->boilerplate = bl_boilerplate_load(path, errstr, errstr_size)) ||
         !(e->dates = bl_dates_new(conf->config_dir, errstr, errstr_size)) ||
-        !(e->sources = bl_sources_new(conf->config_dir, conf->publisher_map, errstr, errstr_size)) ||
+        !(e->sources =
+              bl_sources_new(conf->config_dir, conf->publisher_map, errstr, errstr_size)) ||
         !(e->entities =
               bl_entities_new(conf->config_dir, conf->extra_gazetteers, errstr, errstr_size))) {
         bl_enricher_destroy(e);

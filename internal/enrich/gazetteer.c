@@ -76,7 +76,8 @@ static inline uint64_t load_le(const unsigned char *p, size_t n) /* 1 <= n <= 8 
         /* The two loads overlap when n < 8: the shared bytes are equal. */
         w = (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
     } else {
-        w = (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) | (uint64_t)p[n - 1] << (8 * (n - 1));
+        w = (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+            (uint64_t)p[n - 1] << (8 * (n - 1));
     }
     return w;
 }

@@ -15,8 +15,9 @@
 typedef struct bl_gazetteer bl_gazetteer_t;
 
 /* Alias flags. */
-#define BL_GAZ_WEAK    0x01  /* bulk-tier name: loses to surrounding capitalised words */
-#define BL_GAZ_ALLCAPS 0x02  /* short upper-case alias ("US", "WHO"): text must be upper case too  \
+#define BL_GAZ_WEAK 0x01 /* bulk-tier name: loses to surrounding capitalised words */
+#define BL_GAZ_ALLCAPS                                                                             \
+    0x02                     /* short upper-case alias ("US", "WHO"): text must be upper case too  \
                               */
 #define BL_GAZ_LOWER1ST 0x04 /* name starts lower case ("eBay"): first byte must match exactly */
 
@@ -30,8 +31,8 @@ typedef struct bl_gazetteer_entity {
                          pointers between entities of one gazetteer) */
     const char *qid;  /* Wikidata id or NULL */
     uint32_t name_len, qid_len; /* strlen of name and qid (0 for NULL) */
-    uint8_t kind;     /* BL_GAZ_KIND_* bits, 0 = none known */
-    uint8_t utf8;     /* 1: name and qid are valid UTF-8 (the *_nocheck jansson calls may take them) */
+    uint8_t kind;               /* BL_GAZ_KIND_* bits, 0 = none known */
+    uint8_t utf8; /* 1: name and qid are valid UTF-8 (the *_nocheck jansson calls may take them) */
 } bl_gazetteer_entity_t;
 
 typedef struct bl_gazetteer_hit {

@@ -37,7 +37,8 @@ int bl_offsets_done(bl_offsets_t *o, int32_t partition, int64_t offset, int64_t 
  */
 int64_t bl_offsets_committable(const bl_offsets_t *o, int32_t partition);
 
-/** @returns 1 and clears the flag if @p partition's committable offset moved since the last call. */
+/** @returns 1 and clears the flag if @p partition's committable offset moved since the last call.
+ */
 int bl_offsets_take_dirty(bl_offsets_t *o, int32_t partition);
 
 /** @returns the number of in-flight offsets of @p partition (-1: all partitions). */

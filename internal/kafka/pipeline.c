@@ -27,9 +27,9 @@
 
 /* Pause consumption while this many messages wait for delivery reports:
  * about half a second of output, and a bound on memory (records are ~12 KB). */
-#define MAX_INFLIGHT        1000
-#define STORE_INTERVAL_MS   50
-#define LAG_INTERVAL_MS     5000
+#define MAX_INFLIGHT      1000
+#define STORE_INTERVAL_MS 50
+#define LAG_INTERVAL_MS   5000
 
 /* Messages queued for the workers (all together) before the poll loop waits. */
 #define QUEUE_PER_WORKER 256
@@ -42,7 +42,7 @@ typedef struct inflight {
     atomic_int pending; /* produced messages not yet reported, +1 while a worker holds it */
     atomic_int failed;  /* some produce failed: never mark it done */
     double started;
-    const char *dlq_reason; /* NULL for a record; set before producing */
+    const char *dlq_reason;  /* NULL for a record; set before producing */
     rd_kafka_message_t *rkm; /* the input, until its worker is done with it */
     struct inflight *next;   /* worker queue */
 } inflight_t;
@@ -315,7 +315,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             rd_kafka_assign(rk, NULL);
             bl_health_set_group_joined(0);
         }
-        bl_info("rebalance", "revoked %d partition(s); %zu in-flight message(s) left to the next owner",
+        bl_info("rebalance",
+                "revoked %d partition(s); %zu in-flight message(s) left to the next owner",
                 parts->cnt, abandoned);
         return;
     }
@@ -341,10 +342,10 @@ static int produce(pipeline_t *p, const char *topic, const void *key, size_t key
     for (;;) {
         /* Count it first: its delivery report may come before producev returns. */
         atomic_fetch_add(&in->pending, 1);
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            p->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
-            RD_KAFKA_V_VALUE(value, len), RD_KAFKA_V_MSGFLAGS(msgflags),
-            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(in), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err =
+            rd_kafka_producev(p->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+                              RD_KAFKA_V_VALUE(value, len), RD_KAFKA_V_MSGFLAGS(msgflags),
+                              RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(in), RD_KAFKA_V_END);
         if (err)
             atomic_fetch_sub(&in->pending, 1);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !p->fatal) {
@@ -412,8 +413,8 @@ static void produce_entities(pipeline_t *p, json_t *rec, inflight_t *in)
         const char *key = json_string_value(json_object_get(ent, "id"));
         if (!key)
             key = json_string_value(json_object_get(ent, "name"));
-        int failed = !value || produce(p, p->cfg->entities_topic, key, key ? strlen(key) : 0,
-                                       value, strlen(value), RD_KAFKA_MSG_F_COPY, NULL, in);
+        int failed = !value || produce(p, p->cfg->entities_topic, key, key ? strlen(key) : 0, value,
+                                       strlen(value), RD_KAFKA_MSG_F_COPY, NULL, in);
         bl_json_free(value);
         if (failed) {
             set_fatal(p, "cannot produce to %s", p->cfg->entities_topic);
@@ -442,9 +443,9 @@ static void process(pipeline_t *p, inflight_t *in)
     };
     bl_article_t a;
     char errstr[512];
-    bl_decode_err_t derr = bl_article_decode(&a, rkm->payload, rkm->len, &meta,
-                                             (size_t)p->cfg->max_message_bytes, errstr,
-                                             sizeof(errstr));
+    bl_decode_err_t derr =
+        bl_article_decode(&a, rkm->payload, rkm->len, &meta, (size_t)p->cfg->max_message_bytes,
+                          errstr, sizeof(errstr));
     if (derr != BL_DECODE_OK) {
         dead_letter(p, rkm, in, "decode", bl_decode_err_name(derr), errstr);
         goto release;
@@ -452,8 +453,8 @@ static void process(pipeline_t *p, inflight_t *in)
     bl_origin_t origin = {rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset,
                           meta.timestamp_ms};
     json_t *rec = bl_enricher_run(p->conf->enricher, &a, &origin);
-    int has_date = a.published_from == BL_PUBLISHED_HEADER ||
-                   a.published_from == BL_PUBLISHED_ENVELOPE;
+    int has_date =
+        a.published_from == BL_PUBLISHED_HEADER || a.published_from == BL_PUBLISHED_ENVELOPE;
     bl_article_clear(&a);
     char *value = rec ? json_dumps(rec, BL_RECORD_DUMP_FLAGS) : NULL;
     if (!value) {
@@ -466,13 +467,14 @@ static void process(pipeline_t *p, inflight_t *in)
                        json_array_size(json_object_get(src, "agencies")) > 0);
     const char *id = json_string_value(json_object_get(rec, "id"));
     /* Copied: the value lives in the arena, which outlives no message. */
-    rd_kafka_resp_err_t err = produce(p, p->cfg->output_topic, id, strlen(id), value,
-                                      strlen(value), RD_KAFKA_MSG_F_COPY, NULL, in);
+    rd_kafka_resp_err_t err = produce(p, p->cfg->output_topic, id, strlen(id), value, strlen(value),
+                                      RD_KAFKA_MSG_F_COPY, NULL, in);
     bl_json_free(value);
     if (err) {
         json_decref(rec);
         if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-            snprintf(errstr, sizeof(errstr), "record is larger than the producer's message.max.bytes");
+            snprintf(errstr, sizeof(errstr),
+                     "record is larger than the producer's message.max.bytes");
             dead_letter(p, rkm, in, "produce", "record_too_large", errstr);
         } else {
             set_fatal(p, "cannot produce to %s: %s", p->cfg->output_topic, rd_kafka_err2str(err));
@@ -681,7 +683,8 @@ int bl_pipeline_run(const bl_pipeline_conf_t *conf, volatile sig_atomic_t *run, 
         }
         p.nworkers++;
     }
-    bl_info("started", "consuming %s in group %s with %d worker(s); records to %s, dead letters to %s",
+    bl_info("started",
+            "consuming %s in group %s with %d worker(s); records to %s, dead letters to %s",
             p.cfg->input_topic, p.cfg->group_id, p.nworkers, p.cfg->output_topic, p.cfg->dlq_topic);
 
     int64_t last_store = now_ms();
@@ -735,8 +738,10 @@ int bl_pipeline_run(const bl_pipeline_conf_t *conf, volatile sig_atomic_t *run, 
     rd_kafka_destroy(p.consumer);
     int left = rd_kafka_outq_len(p.producer);
     if (left > 0) {
-        bl_warn("stopping", "%d message(s) undelivered; their input offsets were not committed and "
-                "will be processed again", left);
+        bl_warn("stopping",
+                "%d message(s) undelivered; their input offsets were not committed and "
+                "will be processed again",
+                left);
         rd_kafka_purge(p.producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_flush(p.producer, 1000);
     }

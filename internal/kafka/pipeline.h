@@ -26,8 +26,9 @@ typedef struct bl_pipeline_conf {
 } bl_pipeline_conf_t;
 
 /** Exit codes of bl_pipeline_run(). */
-#define BL_PIPELINE_OK    0 /* stopped on request, drained and committed */
-#define BL_PIPELINE_FATAL 1 /* fatal Kafka error or undeliverable record; nothing past it committed */
+#define BL_PIPELINE_OK 0 /* stopped on request, drained and committed */
+#define BL_PIPELINE_FATAL                                                                          \
+    1 /* fatal Kafka error or undeliverable record; nothing past it committed */
 #define BL_PIPELINE_SETUP 2 /* a client could not be created (bad configuration) */
 
 /**

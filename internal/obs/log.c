@@ -72,6 +72,8 @@ void bl_log(bl_log_level_t level, const char *event, const char *fmt, ...)
 
 void bl_log_rdkafka(const struct rd_kafka_s *rk, int level, const char *fac, const char *buf)
 {
-    bl_log(level <= 3 ? BL_LOG_ERROR : level <= 5 ? BL_LOG_WARN : BL_LOG_DEBUG, "librdkafka",
-           "%s: %s", fac, buf);
+    bl_log(level <= 3   ? BL_LOG_ERROR
+           : level <= 5 ? BL_LOG_WARN
+                        : BL_LOG_DEBUG,
+           "librdkafka", "%s: %s", fac, buf);
 }

@@ -41,17 +41,19 @@ static int group_caught_up(const bl_config_t *cfg, const char *group)
     int done = 0;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, cfg->output_topic, NULL);
     const rd_kafka_metadata_t *md = NULL;
-    if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) {
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topic_cnt == 1) {
         int nparts = md->topics[0].partition_cnt;
         rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(nparts);
         for (int i = 0; i < nparts; i++)
-            rd_kafka_topic_partition_list_add(list, cfg->output_topic, md->topics[0].partitions[i].id);
+            rd_kafka_topic_partition_list_add(list, cfg->output_topic,
+                                              md->topics[0].partitions[i].id);
         if (rd_kafka_committed(rk, list, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
             done = 1;
             for (int i = 0; i < list->cnt && done; i++) {
                 int64_t low, high;
-                if (rd_kafka_query_watermark_offsets(rk, cfg->output_topic, list->elems[i].partition,
-                                                     &low, &high, 5000))
+                if (rd_kafka_query_watermark_offsets(rk, cfg->output_topic,
+                                                     list->elems[i].partition, &low, &high, 5000))
                     done = 0;
                 else if (high > 0 && list->elems[i].offset < high)
                     done = 0;
@@ -77,7 +79,8 @@ int bl_webhooks_wait_caught_up(const bl_webhooks_t *whs, int timeout_ms)
             if (group_caught_up(whs->cfg, group))
                 break;
             clock_gettime(CLOCK_MONOTONIC, &now);
-            long elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+            long elapsed_ms =
+                (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
             if (elapsed_ms >= timeout_ms) {
                 bl_warn("webhook.wait", "webhook %s has not received every record yet",
                         whs->confs[i].name);

@@ -34,8 +34,9 @@ static void check_spans(json_t *items, const char *text, size_t text_len, const 
             abort();
         }
         json_t *t = field ? json_object_get(it, field) : NULL;
-        if (json_is_string(t) && (json_string_length(t) != (size_t)(end - start) ||
-                                  memcmp(json_string_value(t), text + start, (size_t)(end - start)))) {
+        if (json_is_string(t) &&
+            (json_string_length(t) != (size_t)(end - start) ||
+             memcmp(json_string_value(t), text + start, (size_t)(end - start)))) {
             fprintf(stderr, "span text differs from text[%lld:%lld]\n", (long long)start,
                     (long long)end);
             abort();
@@ -105,9 +106,10 @@ static uint64_t next_rand(void)
 }
 
 static const char *const dictionary[] = {
-    " date ", "2022-02-30", "\n\n", "(Reuters) -", "AFP contributed reporting.", "Mr ",
-    "President ", "January 10", "last week", "{\"headline\":", "\"}", "\xe2\x80\x99", "\xc3",
-    "U.S.", "WILMINGTON/MOSCOW \xe2\x80\xa2 ", "told Sky News", "1990s", "Jan 9-10", "\x00"};
+    " date ",        "2022-02-30",   "\n\n",       "(Reuters) -", "AFP contributed reporting.",
+    "Mr ",           "President ",   "January 10", "last week",   "{\"headline\":",
+    "\"}",           "\xe2\x80\x99", "\xc3",       "U.S.",        "WILMINGTON/MOSCOW \xe2\x80\xa2 ",
+    "told Sky News", "1990s",        "Jan 9-10",   "\x00"};
 
 int main(int argc, char **argv)
 {
@@ -155,7 +157,8 @@ int main(int argc, char **argv)
                 len = pos;
                 break;
             case 2: { /* insert a dictionary token */
-                const char *tok = dictionary[next_rand() % (sizeof(dictionary) / sizeof(*dictionary))];
+                const char *tok =
+                    dictionary[next_rand() % (sizeof(dictionary) / sizeof(*dictionary))];
                 size_t tl = strlen(tok) ? strlen(tok) : 1;
                 if (len + tl < (1 << 17)) {
                     memmove(buf + pos + tl, buf + pos, len - pos);

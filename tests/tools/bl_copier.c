@@ -26,9 +26,9 @@
 
 #include "kafka/offsets.h"
 
-#define COPIER_MAX_PROPS     64
-#define COPIER_MAX_INFLIGHT  20000 /* byline's MAX_INFLIGHT */
-#define COPIER_STORE_MS      50    /* byline's STORE_INTERVAL_MS */
+#define COPIER_MAX_PROPS    64
+#define COPIER_MAX_INFLIGHT 20000 /* byline's MAX_INFLIGHT */
+#define COPIER_STORE_MS     50    /* byline's STORE_INTERVAL_MS */
 
 typedef struct copier_opts {
     const char *brokers, *input, *output, *group;
@@ -153,15 +153,20 @@ static rd_kafka_t *client_new(copier_t *c, rd_kafka_type_t type)
     const copier_opts_t *o = c->opts;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     /* byline's defaults (internal/kafka/pipeline.c), then the overrides. */
-    static const char *consumer_defaults[] = {"enable.auto.offset.store", "false",
-                                              "enable.auto.commit", "true",
-                                              "auto.offset.reset", "earliest",
-                                              "statistics.interval.ms", "5000",
-                                              "enable.partition.eof", "false",
+    static const char *consumer_defaults[] = {"enable.auto.offset.store",
+                                              "false",
+                                              "enable.auto.commit",
+                                              "true",
+                                              "auto.offset.reset",
+                                              "earliest",
+                                              "statistics.interval.ms",
+                                              "5000",
+                                              "enable.partition.eof",
+                                              "false",
                                               NULL};
-    static const char *producer_defaults[] = {"enable.idempotence", "true", "acks", "all",
-                                              "linger.ms", "5", "compression.codec", "lz4",
-                                              NULL};
+    static const char *producer_defaults[] = {
+        "enable.idempotence", "true", "acks", "all", "linger.ms", "5",
+        "compression.codec",  "lz4",  NULL};
     const char **d = type == RD_KAFKA_CONSUMER ? consumer_defaults : producer_defaults;
     int bad = conf_set(conf, "bootstrap.servers", o->brokers);
     for (; !bad && *d; d += 2)
@@ -216,10 +221,9 @@ static void copy_one(copier_t *c, rd_kafka_message_t *rkm)
         hdrs = rd_kafka_headers_copy(orig);
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            c->producer, RD_KAFKA_V_TOPIC(c->opts->output),
-            RD_KAFKA_V_KEY(rkm->key, rkm->key_len), RD_KAFKA_V_VALUE(rkm->payload, rkm->len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
-            RD_KAFKA_V_OPAQUE(in), RD_KAFKA_V_END);
+            c->producer, RD_KAFKA_V_TOPIC(c->opts->output), RD_KAFKA_V_KEY(rkm->key, rkm->key_len),
+            RD_KAFKA_V_VALUE(rkm->payload, rkm->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(in), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(c->producer, 50);
             continue;
@@ -249,11 +253,21 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "b:i:o:g:n:X:C:P:")) != -1) {
         switch (opt) {
-        case 'b': o.brokers = optarg; break;
-        case 'i': o.input = optarg; break;
-        case 'o': o.output = optarg; break;
-        case 'g': o.group = optarg; break;
-        case 'n': o.stop_after = atol(optarg); break;
+        case 'b':
+            o.brokers = optarg;
+            break;
+        case 'i':
+            o.input = optarg;
+            break;
+        case 'o':
+            o.output = optarg;
+            break;
+        case 'g':
+            o.group = optarg;
+            break;
+        case 'n':
+            o.stop_after = atol(optarg);
+            break;
         case 'X':
         case 'C':
         case 'P':
@@ -264,7 +278,9 @@ int main(int argc, char **argv)
             o.props_for[o.nprops] = (char)opt;
             o.props[o.nprops++] = optarg;
             break;
-        default: usage(); return 2;
+        default:
+            usage();
+            return 2;
         }
     }
     if (!o.brokers || !o.input || !o.output || !o.group || optind != argc) {

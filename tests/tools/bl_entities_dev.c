@@ -59,8 +59,8 @@ int main(int argc, char **argv)
         return 2;
     }
     char errstr[512];
-    bl_entities_t *ent = bl_entities_new(argv[argi], getenv("BYLINE_EXTRA_GAZETTEERS"), errstr,
-                                         sizeof(errstr));
+    bl_entities_t *ent =
+        bl_entities_new(argv[argi], getenv("BYLINE_EXTRA_GAZETTEERS"), errstr, sizeof(errstr));
     if (!ent) {
         fprintf(stderr, "%s\n", errstr);
         return 1;

@@ -33,8 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BL_TOOL_MAX_HEADERS 32
-#define BL_TOOL_MAX_PROPS 32
+#define BL_TOOL_MAX_HEADERS  32
+#define BL_TOOL_MAX_PROPS    32
 #define BL_TOOL_MAX_INFLIGHT 5000
 
 typedef struct tool_opts {
@@ -62,12 +62,14 @@ typedef struct tool_opts {
 
 static volatile sig_atomic_t run = 1;
 
-static void on_signal(int sig) {
+static void on_signal(int sig)
+{
     (void)sig;
     run = 0;
 }
 
-static void fail(const char *fmt, ...) {
+static void fail(const char *fmt, ...)
+{
     va_list ap;
     fprintf(stderr, "bl_kafkatool: ");
     va_start(ap, fmt);
@@ -76,14 +78,16 @@ static void fail(const char *fmt, ...) {
     fputc('\n', stderr);
 }
 
-static int64_t now_ms(void) {
+static int64_t now_ms(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /** @brief A conf with bootstrap.servers and every -X property set. */
-static rd_kafka_conf_t *conf_new(const tool_opts_t *o) {
+static rd_kafka_conf_t *conf_new(const tool_opts_t *o)
+{
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", o->brokers, errstr, sizeof(errstr)) !=
@@ -112,7 +116,8 @@ err:
     return NULL;
 }
 
-static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value) {
+static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
+{
     char errstr[512];
     if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
         fail("%s: %s", name, errstr);
@@ -126,7 +131,8 @@ static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value) 
 /**
  * @returns the partition count of @p topic (0 if absent, -1 on error).
  */
-static int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms) {
+static int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms)
+{
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
@@ -147,7 +153,8 @@ static int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms) {
     return n;
 }
 
-static int cmd_metadata(const tool_opts_t *o) {
+static int cmd_metadata(const tool_opts_t *o)
+{
     char errstr[512];
     rd_kafka_conf_t *conf = conf_new(o);
     if (!conf)
@@ -187,7 +194,8 @@ static int cmd_metadata(const tool_opts_t *o) {
 
 /* ------------------------------------------------------------ create-topic */
 
-static int cmd_create_topic(const tool_opts_t *o) {
+static int cmd_create_topic(const tool_opts_t *o)
+{
     char errstr[512];
     if (!o->topic) {
         fail("create-topic needs -t TOPIC");
@@ -205,7 +213,8 @@ static int cmd_create_topic(const tool_opts_t *o) {
     }
     int rc = 1;
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(o->topic, partitions, 1, errstr, sizeof(errstr));
+    rd_kafka_NewTopic_t *nt =
+        rd_kafka_NewTopic_new(o->topic, partitions, 1, errstr, sizeof(errstr));
     if (!nt) {
         fail("create-topic %s: %s", o->topic, errstr);
         goto out;
@@ -235,8 +244,9 @@ static int cmd_create_topic(const tool_opts_t *o) {
         rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
         if (err && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
             fail("create-topic %s: %s", rd_kafka_topic_result_name(res[i]),
-                 rd_kafka_topic_result_error_string(res[i]) ? rd_kafka_topic_result_error_string(res[i])
-                                                            : rd_kafka_err2str(err));
+                 rd_kafka_topic_result_error_string(res[i])
+                     ? rd_kafka_topic_result_error_string(res[i])
+                     : rd_kafka_err2str(err));
             rc = 1;
         }
     }
@@ -271,14 +281,15 @@ typedef struct produce_state {
     int64_t *offset;
 } produce_state_t;
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque) {
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
+{
     produce_state_t *st = opaque;
     (void)rk;
     st->inflight--;
     if (rkm->err) {
         if (st->failed < 10)
-            fail("delivery to %s [%" PRId32 "] failed: %s", rd_kafka_topic_name(rkm->rkt), rkm->partition,
-                 rd_kafka_err2str(rkm->err));
+            fail("delivery to %s [%" PRId32 "] failed: %s", rd_kafka_topic_name(rkm->rkt),
+                 rkm->partition, rd_kafka_err2str(rkm->err));
         st->failed++;
         return;
     }
@@ -290,7 +301,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
     }
 }
 
-static rd_kafka_t *producer_new(const tool_opts_t *o, produce_state_t *st) {
+static rd_kafka_t *producer_new(const tool_opts_t *o, produce_state_t *st)
+{
     char errstr[512];
     rd_kafka_conf_t *conf = conf_new(o);
     if (!conf)
@@ -318,7 +330,8 @@ static rd_kafka_t *producer_new(const tool_opts_t *o, produce_state_t *st) {
  */
 static int produce_one(rd_kafka_t *rk, produce_state_t *st, const char *topic, int32_t partition,
                        const void *key, size_t key_len, const void *value, size_t value_len,
-                       rd_kafka_headers_t *hdrs, void *msg_opaque) {
+                       rd_kafka_headers_t *hdrs, void *msg_opaque)
+{
     while (st->inflight >= BL_TOOL_MAX_INFLIGHT)
         rd_kafka_poll(rk, 100);
     for (int attempt = 0;; attempt++) {
@@ -344,7 +357,8 @@ static int produce_one(rd_kafka_t *rk, produce_state_t *st, const char *topic, i
 }
 
 /** @brief Waits for every delivery report (bounded). @returns failures. */
-static long produce_finish(rd_kafka_t *rk, produce_state_t *st) {
+static long produce_finish(rd_kafka_t *rk, produce_state_t *st)
+{
     rd_kafka_resp_err_t err = rd_kafka_flush(rk, 90000);
     if (err) {
         fail("flush: %s (%ld messages undelivered)", rd_kafka_err2str(err), st->inflight);
@@ -355,7 +369,8 @@ static long produce_finish(rd_kafka_t *rk, produce_state_t *st) {
 
 /* Deterministic generator: splitmix64, so a seed always gives the same
  * articles and the same expected dates. */
-static uint64_t mix64(uint64_t x) {
+static uint64_t mix64(uint64_t x)
+{
     x += 0x9e3779b97f4a7c15ULL;
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -366,7 +381,8 @@ typedef struct rng {
     uint64_t s;
 } rng_t;
 
-static uint32_t rng_next(rng_t *r, uint32_t n) {
+static uint32_t rng_next(rng_t *r, uint32_t n)
+{
     r->s = mix64(r->s);
     return (uint32_t)(r->s % n);
 }
@@ -374,41 +390,52 @@ static uint32_t rng_next(rng_t *r, uint32_t n) {
 #define PICK(r, arr) ((arr)[rng_next((r), (uint32_t)(sizeof(arr) / sizeof((arr)[0])))])
 
 static const char *const gen_people[] = {
-    "Maria Keller",    "Ahmed Haddad",   "Olena Kovalenko", "James O'Brien",  "Li Wei",
-    "Sofia Martínez",  "Kwame Mensah",   "Anna Nowak",      "Rahul Sharma",   "Yuki Tanaka",
-    "President Macron", "Chancellor Scholz", "Mr Putin",     "Ms Ardern",      "Dr Amara Okafor",
-    "Senator Ruiz",    "Minister Dubois", "Jean-Luc Picard", "Søren Kierkegaard", "Zoë Clarke"};
+    "Maria Keller",    "Ahmed Haddad",    "Olena Kovalenko",   "James O'Brien",
+    "Li Wei",          "Sofia Martínez",  "Kwame Mensah",      "Anna Nowak",
+    "Rahul Sharma",    "Yuki Tanaka",     "President Macron",  "Chancellor Scholz",
+    "Mr Putin",        "Ms Ardern",       "Dr Amara Okafor",   "Senator Ruiz",
+    "Minister Dubois", "Jean-Luc Picard", "Søren Kierkegaard", "Zoë Clarke"};
 static const char *const gen_places[] = {
-    "Berlin", "Kyiv",   "São Paulo", "Zürich",  "Nairobi",   "Wilmington", "Moscow",
-    "Lagos",  "Jakarta", "Montréal", "Kraków",  "Dhaka",     "Lima",       "Reykjavík",
-    "Seoul",  "Accra",  "Brussels",  "Canberra", "Hanoi",    "Istanbul"};
-static const char *const gen_orgs[] = {
-    "the Ministry of Finance", "NATO",          "the European Commission", "the United Nations",
-    "the central bank",        "Reuters",       "the World Health Organization", "Parliament",
-    "the city council",        "the Red Cross", "the Supreme Court",       "the Institute of Physics",
-    "Acme Shipping",           "the IMF",       "Greenpeace",              "the Football Association"};
-static const char *const gen_verbs[] = {
-    "announced",  "rejected", "approved", "criticised", "welcomed", "postponed",
-    "questioned", "defended", "unveiled", "reviewed",   "extended", "suspended"};
+    "Berlin", "Kyiv",    "São Paulo", "Zürich",   "Nairobi", "Wilmington", "Moscow",
+    "Lagos",  "Jakarta", "Montréal",  "Kraków",   "Dhaka",   "Lima",       "Reykjavík",
+    "Seoul",  "Accra",   "Brussels",  "Canberra", "Hanoi",   "Istanbul"};
+static const char *const gen_orgs[] = {"the Ministry of Finance",
+                                       "NATO",
+                                       "the European Commission",
+                                       "the United Nations",
+                                       "the central bank",
+                                       "Reuters",
+                                       "the World Health Organization",
+                                       "Parliament",
+                                       "the city council",
+                                       "the Red Cross",
+                                       "the Supreme Court",
+                                       "the Institute of Physics",
+                                       "Acme Shipping",
+                                       "the IMF",
+                                       "Greenpeace",
+                                       "the Football Association"};
+static const char *const gen_verbs[] = {"announced", "rejected",  "approved",   "criticised",
+                                        "welcomed",  "postponed", "questioned", "defended",
+                                        "unveiled",  "reviewed",  "extended",   "suspended"};
 static const char *const gen_nouns[] = {
-    "budget plan",    "trade agreement", "ceasefire proposal", "vaccine rollout", "tax reform",
-    "election result", "climate pledge", "port expansion",     "rail strike",     "housing law",
-    "energy subsidy", "peace talks",     "wage deal",          "border policy",   "water project"};
+    "budget plan",     "trade agreement", "ceasefire proposal", "vaccine rollout", "tax reform",
+    "election result", "climate pledge",  "port expansion",     "rail strike",     "housing law",
+    "energy subsidy",  "peace talks",     "wage deal",          "border policy",   "water project"};
 static const char *const gen_when[] = {
-    "on Monday",      "on Tuesday",      "on Wednesday",   "last week",        "yesterday",
-    "earlier this month", "on Friday",   "in January",     "late on Thursday", "this morning",
-    "on March 3",     "in 1997",         "next year",      "on Sunday evening", "two days ago"};
-static const char *const gen_tails[] = {
-    "according to officials familiar with the matter",
-    "despite strong opposition from local groups",
-    "after weeks of negotiations behind closed doors",
-    "in a statement posted online",
-    "citing concerns about costs and delays",
-    "as protesters gathered outside the building",
-    "in a move analysts described as long overdue",
-    "although details remained scarce",
-    "while markets reacted cautiously",
-    "to the surprise of many observers"};
+    "on Monday",          "on Tuesday", "on Wednesday", "last week",         "yesterday",
+    "earlier this month", "on Friday",  "in January",   "late on Thursday",  "this morning",
+    "on March 3",         "in 1997",    "next year",    "on Sunday evening", "two days ago"};
+static const char *const gen_tails[] = {"according to officials familiar with the matter",
+                                        "despite strong opposition from local groups",
+                                        "after weeks of negotiations behind closed doors",
+                                        "in a statement posted online",
+                                        "citing concerns about costs and delays",
+                                        "as protesters gathered outside the building",
+                                        "in a move analysts described as long overdue",
+                                        "although details remained scarce",
+                                        "while markets reacted cautiously",
+                                        "to the surprise of many observers"};
 static const char *const gen_quotes[] = {
     "\"We will not back down,\" %s told reporters.",
     "\"This is a turning point for the region,\" %s said.",
@@ -417,7 +444,8 @@ static const char *const gen_quotes[] = {
     "A spokesperson for %s said the decision was final.",
     "%s called the figures \"deeply worrying\" — and urged calm."};
 
-static void sb_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
+static void sb_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
     va_list ap;
     for (;;) {
         va_start(ap, fmt);
@@ -439,7 +467,8 @@ static void sb_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ..
     }
 }
 
-static int days_in_month(int y, int m) {
+static int days_in_month(int y, int m)
+{
     static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return 29;
@@ -448,7 +477,8 @@ static int days_in_month(int y, int m) {
 
 /** @brief Builds article @p i: headline, body (paragraphs separated by a
  *         blank line) and publication date, all derived from seed and i. */
-static void gen_article(uint64_t seed, long i, char **headline, char **body, char date[16]) {
+static void gen_article(uint64_t seed, long i, char **headline, char **body, char date[16])
+{
     rng_t r = {mix64(seed * 1000003ULL + (uint64_t)i)};
     int year = 1998 + (int)rng_next(&r, 27);
     int month = 1 + (int)rng_next(&r, 12);
@@ -460,15 +490,15 @@ static void gen_article(uint64_t seed, long i, char **headline, char **body, cha
     **headline = '\0';
     const char *hplace = PICK(&r, gen_places);
     const char *hnoun = PICK(&r, gen_nouns);
-    sb_appendf(headline, &hl, &hc, "%s %s %s as %s weighs next steps (%ld)",
-               hplace, hnoun, PICK(&r, gen_verbs), PICK(&r, gen_orgs), i);
+    sb_appendf(headline, &hl, &hc, "%s %s %s as %s weighs next steps (%ld)", hplace, hnoun,
+               PICK(&r, gen_verbs), PICK(&r, gen_orgs), i);
 
     size_t target = 3000 + rng_next(&r, 900); /* + headline/envelope: 3-5 KB */
     size_t bl = 0, bc = 6144;
     *body = malloc(bc);
     **body = '\0';
     sb_appendf(body, &bl, &bc, "%s (%s) — %s %s the %s %s, %s.", hplace,
-               PICK(&r, gen_orgs) [0] == 't' ? "Reuters" : "AFP", PICK(&r, gen_orgs),
+               PICK(&r, gen_orgs)[0] == 't' ? "Reuters" : "AFP", PICK(&r, gen_orgs),
                PICK(&r, gen_verbs), hnoun, PICK(&r, gen_when), PICK(&r, gen_tails));
     while (bl < target) {
         sb_appendf(body, &bl, &bc, "\n\n");
@@ -502,7 +532,8 @@ static void gen_article(uint64_t seed, long i, char **headline, char **body, cha
     }
 }
 
-static int cmd_produce_gen(const tool_opts_t *o) {
+static int cmd_produce_gen(const tool_opts_t *o)
+{
     if (!o->topic || o->count < 0) {
         fail("produce-gen needs -t TOPIC -n N");
         return 2;
@@ -562,7 +593,8 @@ static int cmd_produce_gen(const tool_opts_t *o) {
     return rc;
 }
 
-static char *read_file(const char *path, size_t *len) {
+static char *read_file(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     if (!f) {
         fail("%s: %s", path, strerror(errno));
@@ -591,7 +623,8 @@ static char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
-static int cmd_produce_file(const tool_opts_t *o, int nfiles, char **files) {
+static int cmd_produce_file(const tool_opts_t *o, int nfiles, char **files)
+{
     if (!o->topic || nfiles < 1) {
         fail("produce-file needs -t TOPIC and at least one FILE");
         return 2;
@@ -627,8 +660,9 @@ static int cmd_produce_file(const tool_opts_t *o, int nfiles, char **files) {
         /* An empty file is an empty (not a null) value: librdkafka sends
          * a zero-length value when the pointer is non-NULL. */
         static char empty[1];
-        if (produce_one(rk, &st, o->topic, o->partitions >= 0 ? o->partitions : RD_KAFKA_PARTITION_UA,
-                        o->key, o->key ? strlen(o->key) : 0, len ? value : empty, len, hdrs,
+        if (produce_one(rk, &st, o->topic,
+                        o->partitions >= 0 ? o->partitions : RD_KAFKA_PARTITION_UA, o->key,
+                        o->key ? strlen(o->key) : 0, len ? value : empty, len, hdrs,
                         (void *)(uintptr_t)i))
             rc = 1;
         free(value);
@@ -646,7 +680,8 @@ static int cmd_produce_file(const tool_opts_t *o, int nfiles, char **files) {
 /* ---------------------------------------------------------------- consuming */
 
 /** @brief Prints @p len bytes escaped so one value stays on one field. */
-static void print_escaped(const char *s, size_t len) {
+static void print_escaped(const char *s, size_t len)
+{
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '\\')
@@ -664,7 +699,8 @@ static void print_escaped(const char *s, size_t len) {
     }
 }
 
-static void print_json_field(json_t *v) {
+static void print_json_field(json_t *v)
+{
     if (json_is_string(v))
         print_escaped(json_string_value(v), json_string_length(v));
     else if (json_is_integer(v))
@@ -680,7 +716,8 @@ static void print_json_field(json_t *v) {
 }
 
 /** @brief Looks up a dotted path ("published.date") in @p root. */
-static json_t *json_path(json_t *root, const char *path) {
+static json_t *json_path(json_t *root, const char *path)
+{
     char part[128];
     while (root && *path) {
         const char *dot = strchr(path, '.');
@@ -695,7 +732,8 @@ static json_t *json_path(json_t *root, const char *path) {
     return root;
 }
 
-static int dump_value(const char *dir, const rd_kafka_message_t *rkm) {
+static int dump_value(const char *dir, const rd_kafka_message_t *rkm)
+{
     char path[4096];
     snprintf(path, sizeof(path), "%s/%" PRId32 "-%" PRId64, dir, rkm->partition, rkm->offset);
     FILE *f = fopen(path, "wb");
@@ -708,7 +746,8 @@ static int dump_value(const char *dir, const rd_kafka_message_t *rkm) {
     return fclose(f) ? -1 : 0;
 }
 
-static void print_message(const tool_opts_t *o, const rd_kafka_message_t *rkm) {
+static void print_message(const tool_opts_t *o, const rd_kafka_message_t *rkm)
+{
     json_t *root = NULL;
     if (rkm->len)
         root = json_loadb(rkm->payload, rkm->len, 0, NULL);
@@ -769,7 +808,8 @@ static void print_message(const tool_opts_t *o, const rd_kafka_message_t *rkm) {
     json_decref(root);
 }
 
-static int cmd_consume(const tool_opts_t *o) {
+static int cmd_consume(const tool_opts_t *o)
+{
     char errstr[512];
     if (!o->topic || o->expect < 0 || o->timeout_ms <= 0) {
         fail("consume needs -t TOPIC --expect N --timeout-ms T");
@@ -857,8 +897,8 @@ static int cmd_consume(const tool_opts_t *o) {
     if (got >= o->expect && eof_cnt == nparts) {
         rc = 0;
     } else {
-        fail("timed out after %ld ms with %ld of %ld messages from %s", o->timeout_ms, got, o->expect,
-             o->topic);
+        fail("timed out after %ld ms with %ld of %ld messages from %s", o->timeout_ms, got,
+             o->expect, o->topic);
         rc = 3;
     }
     free(at_eof);
@@ -875,7 +915,8 @@ out:
  *        lag (with --group): messages not yet committed by that group
  *        (a partition without a committed offset counts from its start).
  */
-static int cmd_count_or_lag(const tool_opts_t *o, bool lag) {
+static int cmd_count_or_lag(const tool_opts_t *o, bool lag)
+{
     char errstr[512];
     if (!o->topic || (lag && !o->group)) {
         fail(lag ? "lag needs -t TOPIC --group G" : "count needs -t TOPIC");
@@ -916,7 +957,8 @@ static int cmd_count_or_lag(const tool_opts_t *o, bool lag) {
     int64_t total = 0;
     for (int p = 0; p < nparts; p++) {
         int64_t low = 0, high = 0;
-        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, o->topic, p, &low, &high, 5000);
+        rd_kafka_resp_err_t err =
+            rd_kafka_query_watermark_offsets(rk, o->topic, p, &low, &high, 5000);
         if (err) {
             fail("watermarks of %s [%d]: %s", o->topic, p, rd_kafka_err2str(err));
             rd_kafka_topic_partition_list_destroy(tps);
@@ -937,13 +979,15 @@ out:
 
 /* --------------------------------------------------------------------- main */
 
-static void usage(void) {
+static void usage(void)
+{
     fputs("usage: bl_kafkatool create-topic -b B -t TOPIC [-p PARTITIONS]\n"
           "       bl_kafkatool produce-gen  -b B -t TOPIC -n N [--seed S] [--prefix P]\n"
           "       bl_kafkatool produce-file -b B -t TOPIC [-k KEY] [-H name=value]... "
           "[-p PARTITION] FILE...\n"
           "       bl_kafkatool consume      -b B -t TOPIC --expect N --timeout-ms T [--group G]\n"
-          "                                 [--headers] [--origin] [--field a.b]... [--dump-dir DIR]\n"
+          "                                 [--headers] [--origin] [--field a.b]... [--dump-dir "
+          "DIR]\n"
           "       bl_kafkatool metadata     -b B [-t TOPIC]\n"
           "       bl_kafkatool count        -b B -t TOPIC              (messages in topic)\n"
           "       bl_kafkatool lag          -b B -t TOPIC --group G    (not yet committed)\n"
@@ -954,7 +998,8 @@ static void usage(void) {
           stderr);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage();
         return argc < 2 ? 2 : 0;
@@ -973,27 +1018,43 @@ int main(int argc, char **argv) {
         OPT_DUMP_DIR,
         OPT_JSONL
     };
-    static const struct option longopts[] = {
-        {"brokers", required_argument, NULL, 'b'},  {"topic", required_argument, NULL, 't'},
-        {"partitions", required_argument, NULL, 'p'}, {"count", required_argument, NULL, 'n'},
-        {"key", required_argument, NULL, 'k'},       {"header", required_argument, NULL, 'H'},
-        {"seed", required_argument, NULL, OPT_SEED}, {"expect", required_argument, NULL, OPT_EXPECT},
-        {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
-        {"group", required_argument, NULL, OPT_GROUP}, {"headers", no_argument, NULL, OPT_HEADERS},
-        {"origin", no_argument, NULL, OPT_ORIGIN},   {"prefix", required_argument, NULL, OPT_PREFIX},
-        {"field", required_argument, NULL, OPT_FIELD}, {"dump-dir", required_argument, NULL, OPT_DUMP_DIR},
-        {"jsonl", required_argument, NULL, OPT_JSONL},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"brokers", required_argument, NULL, 'b'},
+                                             {"topic", required_argument, NULL, 't'},
+                                             {"partitions", required_argument, NULL, 'p'},
+                                             {"count", required_argument, NULL, 'n'},
+                                             {"key", required_argument, NULL, 'k'},
+                                             {"header", required_argument, NULL, 'H'},
+                                             {"seed", required_argument, NULL, OPT_SEED},
+                                             {"expect", required_argument, NULL, OPT_EXPECT},
+                                             {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
+                                             {"group", required_argument, NULL, OPT_GROUP},
+                                             {"headers", no_argument, NULL, OPT_HEADERS},
+                                             {"origin", no_argument, NULL, OPT_ORIGIN},
+                                             {"prefix", required_argument, NULL, OPT_PREFIX},
+                                             {"field", required_argument, NULL, OPT_FIELD},
+                                             {"dump-dir", required_argument, NULL, OPT_DUMP_DIR},
+                                             {"jsonl", required_argument, NULL, OPT_JSONL},
+                                             {NULL, 0, NULL, 0}};
     int c;
     optind = 2;
     while ((c = getopt_long(argc, argv, "b:t:p:n:k:H:X:", longopts, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
-        case 'b': o.brokers = optarg; break;
-        case 't': o.topic = optarg; break;
-        case 'p': o.partitions = (int)strtol(optarg, &end, 10); break;
-        case 'n': o.count = strtol(optarg, &end, 10); break;
-        case 'k': o.key = optarg; break;
+        case 'b':
+            o.brokers = optarg;
+            break;
+        case 't':
+            o.topic = optarg;
+            break;
+        case 'p':
+            o.partitions = (int)strtol(optarg, &end, 10);
+            break;
+        case 'n':
+            o.count = strtol(optarg, &end, 10);
+            break;
+        case 'k':
+            o.key = optarg;
+            break;
         case 'H':
             if (o.nheaders == BL_TOOL_MAX_HEADERS) {
                 fail("too many -H");
@@ -1008,13 +1069,27 @@ int main(int argc, char **argv) {
             }
             o.props[o.nprops++] = optarg;
             break;
-        case OPT_SEED: o.seed = strtoull(optarg, &end, 10); break;
-        case OPT_EXPECT: o.expect = strtol(optarg, &end, 10); break;
-        case OPT_TIMEOUT: o.timeout_ms = strtol(optarg, &end, 10); break;
-        case OPT_GROUP: o.group = optarg; break;
-        case OPT_HEADERS: o.print_headers = true; break;
-        case OPT_ORIGIN: o.print_origin = true; break;
-        case OPT_PREFIX: o.prefix = optarg; break;
+        case OPT_SEED:
+            o.seed = strtoull(optarg, &end, 10);
+            break;
+        case OPT_EXPECT:
+            o.expect = strtol(optarg, &end, 10);
+            break;
+        case OPT_TIMEOUT:
+            o.timeout_ms = strtol(optarg, &end, 10);
+            break;
+        case OPT_GROUP:
+            o.group = optarg;
+            break;
+        case OPT_HEADERS:
+            o.print_headers = true;
+            break;
+        case OPT_ORIGIN:
+            o.print_origin = true;
+            break;
+        case OPT_PREFIX:
+            o.prefix = optarg;
+            break;
         case OPT_FIELD:
             if (o.nfields == BL_TOOL_MAX_HEADERS) {
                 fail("too many --field");
@@ -1022,14 +1097,18 @@ int main(int argc, char **argv) {
             }
             o.fields[o.nfields++] = optarg;
             break;
-        case OPT_DUMP_DIR: o.dump_dir = optarg; break;
+        case OPT_DUMP_DIR:
+            o.dump_dir = optarg;
+            break;
         case OPT_JSONL:
             if (!(o.jsonl = fopen(optarg, "w"))) {
                 fprintf(stderr, "bl_kafkatool: %s: cannot write\n", optarg);
                 return 1;
             }
             break;
-        default: usage(); return 2;
+        default:
+            usage();
+            return 2;
         }
         if (end && (*end || end == optarg)) {
             fail("-%c %s: not a number", c < 256 ? c : '-', optarg);

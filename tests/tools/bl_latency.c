@@ -59,9 +59,17 @@ static rd_kafka_t *client_new(const latency_opts_t *o, rd_kafka_type_t type)
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char group[64];
     snprintf(group, sizeof(group), "bl_latency-%ld", (long)real_us());
-    const char *props[] = {"bootstrap.servers", o->brokers, "group.id", group,
-                           "enable.auto.commit", "false", "enable.partition.eof", "false",
-                           "fetch.wait.max.ms", "20", NULL};
+    const char *props[] = {"bootstrap.servers",
+                           o->brokers,
+                           "group.id",
+                           group,
+                           "enable.auto.commit",
+                           "false",
+                           "enable.partition.eof",
+                           "false",
+                           "fetch.wait.max.ms",
+                           "20",
+                           NULL};
     for (const char **p = props; *p; p += 2) {
         if (type == RD_KAFKA_PRODUCER && p != props)
             break;
@@ -258,12 +266,24 @@ int main(int argc, char **argv)
     optind = 2;
     while ((opt = getopt_long(argc, argv, "b:t:", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'b': o.brokers = optarg; break;
-        case 't': o.topic = optarg; break;
-        case 'e': o.expect = atol(optarg); break;
-        case 'T': o.timeout_ms = atol(optarg); break;
-        case 'k': o.skip = atol(optarg); break;
-        default: usage(); return 2;
+        case 'b':
+            o.brokers = optarg;
+            break;
+        case 't':
+            o.topic = optarg;
+            break;
+        case 'e':
+            o.expect = atol(optarg);
+            break;
+        case 'T':
+            o.timeout_ms = atol(optarg);
+            break;
+        case 'k':
+            o.skip = atol(optarg);
+            break;
+        default:
+            usage();
+            return 2;
         }
     }
     if (!o.brokers || !o.topic || o.expect <= 0 || optind != argc) {

@@ -32,10 +32,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define LOADGEN_MIN_BYTES   3000
-#define LOADGEN_MAX_BYTES   5000
-#define LOADGEN_MAX_PARAS   64
-#define LOADGEN_MAX_PROPS   32
+#define LOADGEN_MIN_BYTES 3000
+#define LOADGEN_MAX_BYTES 5000
+#define LOADGEN_MAX_PARAS 64
+#define LOADGEN_MAX_PROPS 32
 
 typedef struct span {
     const char *ptr;
@@ -108,8 +108,8 @@ static span_t trim(const char *p, size_t len)
 {
     while (len && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++, len--;
-    while (len && (p[len - 1] == ' ' || p[len - 1] == '\n' || p[len - 1] == '\r' ||
-                   p[len - 1] == '\t'))
+    while (len &&
+           (p[len - 1] == ' ' || p[len - 1] == '\n' || p[len - 1] == '\r' || p[len - 1] == '\t'))
         len--;
     return (span_t){p, len};
 }
@@ -177,7 +177,8 @@ static int pool_load(pool_t *pool, char **files, int nfiles)
         }
     }
     if (!pool->nheadlines || !pool->nleads || pool->nbodies < 50) {
-        fprintf(stderr, "bl_loadgen: too little source text (%zu headlines, %zu leads, %zu paragraphs)\n",
+        fprintf(stderr,
+                "bl_loadgen: too little source text (%zu headlines, %zu leads, %zu paragraphs)\n",
                 pool->nheadlines, pool->nleads, pool->nbodies);
         return -1;
     }
@@ -202,10 +203,11 @@ static size_t article_build(const pool_t *pool, uint64_t seed, long index, char 
 {
     uint64_t st = seed * 0x100000001b3ULL ^ (uint64_t)index;
     for (int attempt = 0;; attempt++) {
-        size_t target = LOADGEN_MIN_BYTES + rng_below(&st, LOADGEN_MAX_BYTES - LOADGEN_MIN_BYTES + 1);
+        size_t target =
+            LOADGEN_MIN_BYTES + rng_below(&st, LOADGEN_MAX_BYTES - LOADGEN_MIN_BYTES + 1);
         span_t h = pool->headlines[rng_below(&st, pool->nheadlines)];
-        int n = snprintf(buf, LOADGEN_MAX_BYTES + 1, " date %04d-%02d-%02d %.*s", 2000 +
-                         (int)rng_below(&st, 25), 1 + (int)rng_below(&st, 12),
+        int n = snprintf(buf, LOADGEN_MAX_BYTES + 1, " date %04d-%02d-%02d %.*s",
+                         2000 + (int)rng_below(&st, 25), 1 + (int)rng_below(&st, 12),
                          1 + (int)rng_below(&st, 28), (int)(h.len > 200 ? 200 : h.len), h.ptr);
         size_t len = (size_t)n;
         span_t lead = pool->leads[rng_below(&st, pool->nleads)];
@@ -252,10 +254,20 @@ static rd_kafka_t *producer_new(const loadgen_opts_t *o, int paced)
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     /* bulk: big batches, the load is not what is measured; paced: no
      * lingering, so the send stamp is when the message leaves. */
-    const char *defaults[] = {"bootstrap.servers", o->brokers, "enable.idempotence", "true",
-                              "acks", "all", "compression.codec", "lz4",
-                              "linger.ms", paced ? "0" : "20",
-                              "batch.size", "1000000", "queue.buffering.max.kbytes", "262144",
+    const char *defaults[] = {"bootstrap.servers",
+                              o->brokers,
+                              "enable.idempotence",
+                              "true",
+                              "acks",
+                              "all",
+                              "compression.codec",
+                              "lz4",
+                              "linger.ms",
+                              paced ? "0" : "20",
+                              "batch.size",
+                              "1000000",
+                              "queue.buffering.max.kbytes",
+                              "262144",
                               NULL};
     for (const char **d = defaults; *d; d += 2)
         if (rd_kafka_conf_set(conf, d[0], d[1], errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
@@ -443,7 +455,8 @@ static int cmd_paced(const loadgen_opts_t *o, const pool_t *pool)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: bl_loadgen bulk  -b B -t TOPIC -n N [--seed S] [--dump-dir DIR --dump-count K] SOURCE...\n"
+            "usage: bl_loadgen bulk  -b B -t TOPIC -n N [--seed S] [--dump-dir DIR --dump-count K] "
+            "SOURCE...\n"
             "       bl_loadgen bulk  -n N --dump-dir DIR --dump-count K SOURCE...   (files only)\n"
             "       bl_loadgen paced -b B -t TOPIC --rate R --duration-s D [--seed S] SOURCE...\n"
             "       [-X name=value]...\n");
@@ -464,14 +477,30 @@ int main(int argc, char **argv)
     optind = 2;
     while ((opt = getopt_long(argc, argv, "b:t:n:X:", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'b': o.brokers = optarg; break;
-        case 't': o.topic = optarg; break;
-        case 'n': o.count = atol(optarg); break;
-        case 's': o.seed = strtoull(optarg, NULL, 10); break;
-        case 'd': o.dump_dir = optarg; break;
-        case 'k': o.dump_count = atol(optarg); break;
-        case 'r': o.rate = atof(optarg); break;
-        case 'D': o.duration_s = atof(optarg); break;
+        case 'b':
+            o.brokers = optarg;
+            break;
+        case 't':
+            o.topic = optarg;
+            break;
+        case 'n':
+            o.count = atol(optarg);
+            break;
+        case 's':
+            o.seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'd':
+            o.dump_dir = optarg;
+            break;
+        case 'k':
+            o.dump_count = atol(optarg);
+            break;
+        case 'r':
+            o.rate = atof(optarg);
+            break;
+        case 'D':
+            o.duration_s = atof(optarg);
+            break;
         case 'X':
             if (o.nprops == LOADGEN_MAX_PROPS) {
                 usage();
@@ -479,7 +508,9 @@ int main(int argc, char **argv)
             }
             o.props[o.nprops++] = optarg;
             break;
-        default: usage(); return 2;
+        default:
+            usage();
+            return 2;
         }
     }
     int bulk = strcmp(o.mode, "bulk") == 0, paced = strcmp(o.mode, "paced") == 0;

@@ -20,11 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PARTITIONS 4
-#define API_PRODUCE 0
-#define API_FETCH 1
+#define PARTITIONS        4
+#define API_PRODUCE       0
+#define API_FETCH         1
 #define API_OFFSET_COMMIT 8
-#define API_HEARTBEAT 12
+#define API_HEARTBEAT     12
 
 static double now_s(void)
 {
@@ -67,12 +67,13 @@ static int produce_input(const char *brokers, int n)
     for (int i = 0; i < n; i++) {
         char id[32], value[1024];
         snprintf(id, sizeof(id), "f-%06d", i);
-        int len = snprintf(value, sizeof(value),
-                           "{\"id\":\"%s\",\"published\":\"2022-01-%02d\",\"headline\":\"Fault test "
-                           "article %d\",\"body\":\"Officials in Brussels said on Monday that the "
-                           "European Union would meet again next week. Reuters reported the talks "
-                           "with Germany and France lasted five hours.\"}",
-                           id, 1 + i % 28, i);
+        int len =
+            snprintf(value, sizeof(value),
+                     "{\"id\":\"%s\",\"published\":\"2022-01-%02d\",\"headline\":\"Fault test "
+                     "article %d\",\"body\":\"Officials in Brussels said on Monday that the "
+                     "European Union would meet again next week. Reuters reported the talks "
+                     "with Germany and France lasted five hours.\"}",
+                     id, 1 + i % 28, i);
         while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("in"), RD_KAFKA_V_KEY(id, strlen(id)),
                                  RD_KAFKA_V_VALUE(value, (size_t)len),
                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -220,12 +221,12 @@ int main(int argc, char **argv)
                     mc, API_OFFSET_COMMIT, 6, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
                     RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
                     RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
-                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE);
-                rd_kafka_mock_push_request_errors(mc, API_FETCH, 4,
-                                                  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                                  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                                  RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
-                                                  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
+                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+                    RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE);
+                rd_kafka_mock_push_request_errors(
+                    mc, API_FETCH, 4, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
                 printf("injected commit and fetch errors\n");
             } else if (strcmp(scenario, "kill-restart") == 0) {
                 kill(pid, SIGKILL);

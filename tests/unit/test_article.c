@@ -42,8 +42,9 @@ static void test_raw_format(void **state)
 static void test_envelope(void **state)
 {
     bl_article_t a;
-    const char *s = "{\"id\":\"a-1\",\"url\":\"https://example.org/x\",\"source\":\"Example News\","
-                    "\"published\":\"2022-02-02T10:00:00Z\",\"headline\":\"H\",\"body\":\"B\\u00e9\"}";
+    const char *s =
+        "{\"id\":\"a-1\",\"url\":\"https://example.org/x\",\"source\":\"Example News\","
+        "\"published\":\"2022-02-02T10:00:00Z\",\"headline\":\"H\",\"body\":\"B\\u00e9\"}";
     assert_int_equal(decode(&a, s, strlen(s), NULL), BL_DECODE_OK);
     assert_int_equal(a.format, BL_FORMAT_ENVELOPE);
     assert_string_equal(a.id, "a-1");
@@ -63,8 +64,8 @@ static void test_envelope(void **state)
 static void test_plain_text_uses_kafka_timestamp(void **state)
 {
     bl_article_t a;
-    bl_article_meta_t meta = {.timestamp_ms = 1640995200000LL /* 2022-01-01 */, .id = "hdr-9",
-                              .source = "Wire"};
+    bl_article_meta_t meta = {
+        .timestamp_ms = 1640995200000LL /* 2022-01-01 */, .id = "hdr-9", .source = "Wire"};
     const char *s = "Headline here\n\nBody text.";
     assert_int_equal(decode(&a, s, strlen(s), &meta), BL_DECODE_OK);
     assert_int_equal(a.format, BL_FORMAT_PLAIN);
@@ -106,8 +107,7 @@ static void test_rejections(void **state)
         {" date 2022-02-30 Impossible\n\nBody", 33, BL_DECODE_BAD_DATE, "bad_date"},
         {" date 2022-13-01 Month\n\nBody", 28, BL_DECODE_BAD_DATE, "bad_date"},
         {" date yesterday Headline\n\nBody", 30, BL_DECODE_BAD_DATE, "bad_date"},
-        {"{\"headline\":\"h\",\"published\":\"2021-02-29\"}", 41, BL_DECODE_BAD_DATE,
-         "bad_date"},
+        {"{\"headline\":\"h\",\"published\":\"2021-02-29\"}", 41, BL_DECODE_BAD_DATE, "bad_date"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         bl_decode_err_t err = decode(&a, cases[i].s, cases[i].len, NULL);
@@ -172,9 +172,9 @@ static void test_tokens(void **state)
                       "NATO’s chief didn’t go. Then 1990s.");
     doc.len = strlen(doc.text);
     assert_int_equal(bl_doc_tokenize(&doc), 0);
-    const char *want[] = {"Mr", ".", "Putin", "met", "U.S.", "officials", "in", "Kyiv",
-                          "at", "3.30", "on", "Jan", ".", "9-10", ".", "NATO’s", "chief",
-                          "didn’t", "go", ".", "Then", "1990s", "."};
+    const char *want[] = {"Mr",    ".",      "Putin", "met", "U.S.", "officials", "in", "Kyiv",
+                          "at",    "3.30",   "on",    "Jan", ".",    "9-10",      ".",  "NATO’s",
+                          "chief", "didn’t", "go",    ".",   "Then", "1990s",     "."};
     assert_int_equal(doc.ntokens, sizeof(want) / sizeof(want[0]));
     for (size_t i = 0; i < doc.ntokens; i++) {
         size_t len = doc.tokens[i].end - doc.tokens[i].start;
@@ -220,7 +220,8 @@ static void test_simhash_near_duplicates(void **state)
     if (!(near <= 16 && far >= 20 && near < far))
         fail_msg("syndicated copy differs in %d bits, unrelated text in %d", near, far);
     /* Case does not matter. */
-    assert_true(simhash_of("The Quick Brown Fox Jumps Over") == simhash_of("the quick brown fox jumps over"));
+    assert_true(simhash_of("The Quick Brown Fox Jumps Over") ==
+                simhash_of("the quick brown fox jumps over"));
 }
 
 int main(void)

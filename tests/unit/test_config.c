@@ -55,7 +55,8 @@ static void test_bad_values_name_the_variable(void **state)
         {"BYLINE_CONFIG_DIR=", "BYLINE_CONFIG_DIR"},
         {"BYLINE_KAFKA_NO_SUCH_PROPERTY=1", "BYLINE_KAFKA_NO_SUCH_PROPERTY"},
         {"BYLINE_KAFKA_ACKS=banana", "BYLINE_KAFKA_ACKS"},
-        {"BYLINE_KAFKA_CONSUMER_SESSION_TIMEOUT_MS=never", "BYLINE_KAFKA_CONSUMER_SESSION_TIMEOUT_MS"},
+        {"BYLINE_KAFKA_CONSUMER_SESSION_TIMEOUT_MS=never",
+         "BYLINE_KAFKA_CONSUMER_SESSION_TIMEOUT_MS"},
         {"BYLINE_KAFKA_SASL_PASSWORD_FILE=/nonexistent/secret", "BYLINE_KAFKA_SASL_PASSWORD_FILE"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -73,14 +74,15 @@ static void test_bad_values_name_the_variable(void **state)
 static void test_kafka_passthrough(void **state)
 {
     char *env[] = {"BYLINE_BROKERS=127.0.0.1:9092", "BYLINE_KAFKA_SECURITY_PROTOCOL=plaintext",
-                   "BYLINE_KAFKA_CONSUMER_FETCH_WAIT_MAX_MS=50", "BYLINE_KAFKA_PRODUCER_LINGER_MS=20",
-                   NULL};
+                   "BYLINE_KAFKA_CONSUMER_FETCH_WAIT_MAX_MS=50",
+                   "BYLINE_KAFKA_PRODUCER_LINGER_MS=20", NULL};
     bl_config_t cfg;
     char errstr[512];
     assert_int_equal(load(&cfg, env, errstr, sizeof(errstr)), 0);
     assert_int_equal(cfg.nkafka, 3);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    assert_int_equal(bl_config_kafka_apply(&cfg, conf, BL_KAFKA_CONSUMER, errstr, sizeof(errstr)), 0);
+    assert_int_equal(bl_config_kafka_apply(&cfg, conf, BL_KAFKA_CONSUMER, errstr, sizeof(errstr)),
+                     0);
     char val[256];
     size_t len = sizeof(val);
     assert_int_equal(rd_kafka_conf_get(conf, "security.protocol", val, &len), RD_KAFKA_CONF_OK);
@@ -125,9 +127,9 @@ static void test_table_documents_every_variable(void **state)
     FILE *f = open_memstream(&buf, &len);
     bl_config_print_table(f, 1);
     fclose(f);
-    const char *names[] = {"BYLINE_BROKERS", "BYLINE_GROUP_ID", "BYLINE_INPUT_TOPIC",
-                           "BYLINE_OUTPUT_TOPIC", "BYLINE_DLQ_TOPIC", "BYLINE_LOG_LEVEL",
-                           "BYLINE_HTTP_ADDR", "BYLINE_KAFKA_<PROPERTY>"};
+    const char *names[] = {"BYLINE_BROKERS",      "BYLINE_GROUP_ID",        "BYLINE_INPUT_TOPIC",
+                           "BYLINE_OUTPUT_TOPIC", "BYLINE_DLQ_TOPIC",       "BYLINE_LOG_LEVEL",
+                           "BYLINE_HTTP_ADDR",    "BYLINE_KAFKA_<PROPERTY>"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         assert_non_null(strstr(buf, names[i]));
     free(buf);
