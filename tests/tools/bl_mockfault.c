@@ -141,6 +141,16 @@ static int count_in_file(const char *path, const char *needle, long from)
     return n;
 }
 
+/* A crash: SIGKILL, then a new byline; notes where its log begins. */
+static pid_t kill_and_restart(pid_t pid, const char *bin, const char *brokers, const char *logpath,
+                              long *log_start)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    *log_start = file_size(logpath);
+    return start_byline(bin, brokers, logpath);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 6) {
@@ -229,11 +239,8 @@ int main(int argc, char **argv)
                     RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
                 printf("injected commit and fetch errors\n");
             } else if (strcmp(scenario, "kill-restart") == 0) {
-                kill(pid, SIGKILL);
-                waitpid(pid, NULL, 0);
+                pid = kill_and_restart(pid, bin, brokers, logpath, &last_start);
                 restarts++;
-                last_start = file_size(logpath);
-                pid = start_byline(bin, brokers, logpath);
                 printf("SIGKILLed byline at %d/%d and restarted it\n", distinct, n);
             }
         } else if (stage == 1 && progress > 0.40) {
@@ -244,11 +251,8 @@ int main(int argc, char **argv)
                 rd_kafka_mock_broker_set_rtt(mc, 1, 300);
                 printf("broker 2 up, broker 3 down, broker 1 slow (300 ms)\n");
             } else if (strcmp(scenario, "kill-restart") == 0) {
-                kill(pid, SIGKILL);
-                waitpid(pid, NULL, 0);
+                pid = kill_and_restart(pid, bin, brokers, logpath, &last_start);
                 restarts++;
-                last_start = file_size(logpath);
-                pid = start_byline(bin, brokers, logpath);
                 printf("SIGKILLed byline again at %d/%d and restarted it\n", distinct, n);
             }
         } else if (stage == 2 && progress > 0.70) {
