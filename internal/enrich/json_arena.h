@@ -19,7 +19,9 @@ void bl_json_arena_begin(void);
 /**
  * @brief Closes the window and forgets everything allocated in it.
  * @remark Every json_t and every jansson-allocated buffer (json_dumps) of
- *         the window must be dead by then: copy out what must live on.
+ *         the window must be dead by then: copy out what must live on. A
+ *         value made outside the window may be referenced (incref) inside
+ *         it, but not modified there (its growth would come from the arena).
  */
 void bl_json_arena_end(void);
 
