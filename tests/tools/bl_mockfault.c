@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #define PARTITIONS        4
+#define STAGE_MAX_S       5.0 /* seconds a fault stage may last */
 #define API_PRODUCE       0
 #define API_FETCH         1
 #define API_OFFSET_COMMIT 8
@@ -186,6 +187,9 @@ int main(int argc, char **argv)
     rd_kafka_t *reader = output_reader(brokers);
     int *seen = calloc((size_t)n, sizeof(int));
     int distinct = 0, total = 0, stage = 0, restarts = 0, crashed = 0;
+    /* A stage also ends after STAGE_MAX_S: a fault (a broker down) can hide
+     * the output from this reader itself, and must end for it to go on. */
+    double stage_started = 0;
     double start = now_s();
     while (distinct < n && now_s() - start < timeout_s) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(reader, 100);
@@ -211,6 +215,7 @@ int main(int argc, char **argv)
         double progress = (double)distinct / n;
         if (stage == 0 && progress > 0.10) {
             stage = 1;
+            stage_started = now_s();
             if (strcmp(scenario, "produce-errors") == 0) {
                 rd_kafka_mock_push_request_errors(
                     mc, API_PRODUCE, 12, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
@@ -243,8 +248,9 @@ int main(int argc, char **argv)
                 restarts++;
                 printf("SIGKILLed byline at %d/%d and restarted it\n", distinct, n);
             }
-        } else if (stage == 1 && progress > 0.40) {
+        } else if (stage == 1 && (progress > 0.40 || now_s() - stage_started > STAGE_MAX_S)) {
             stage = 2;
+            stage_started = now_s();
             if (strcmp(scenario, "broker-down") == 0) {
                 rd_kafka_mock_broker_set_up(mc, 2);
                 rd_kafka_mock_broker_set_down(mc, 3);
@@ -255,7 +261,7 @@ int main(int argc, char **argv)
                 restarts++;
                 printf("SIGKILLed byline again at %d/%d and restarted it\n", distinct, n);
             }
-        } else if (stage == 2 && progress > 0.70) {
+        } else if (stage == 2 && (progress > 0.70 || now_s() - stage_started > STAGE_MAX_S)) {
             stage = 3;
             if (strcmp(scenario, "broker-down") == 0) {
                 rd_kafka_mock_broker_set_up(mc, 3);
