@@ -1146,34 +1146,16 @@ static int duration_value(char *buf, size_t n, int v10, int unit)
         }
         fmt_num10(num, sizeof(num), v10);
     }
+    /* TIMEX3 duration: P[T]<number><unit letter(s)>. */
+    static const char *const duration_fmt[] = {
+        [U_S] = "PT%sS",  [U_MIN] = "PT%sM", [U_H] = "PT%sH", [U_D] = "P%sD", [U_W] = "P%sW",
+        [U_WE] = "P%sWE", [U_M] = "P%sM",    [U_Q] = "P%sQ",  [U_Y] = "P%sY",
+    };
+    if ((size_t)unit < sizeof(duration_fmt) / sizeof(duration_fmt[0]) && duration_fmt[unit]) {
+        snprintf(buf, n, duration_fmt[unit], num);
+        return 1;
+    }
     switch (unit) {
-    case U_S:
-        snprintf(buf, n, "PT%sS", num);
-        return 1;
-    case U_MIN:
-        snprintf(buf, n, "PT%sM", num);
-        return 1;
-    case U_H:
-        snprintf(buf, n, "PT%sH", num);
-        return 1;
-    case U_D:
-        snprintf(buf, n, "P%sD", num);
-        return 1;
-    case U_W:
-        snprintf(buf, n, "P%sW", num);
-        return 1;
-    case U_WE:
-        snprintf(buf, n, "P%sWE", num);
-        return 1;
-    case U_M:
-        snprintf(buf, n, "P%sM", num);
-        return 1;
-    case U_Q:
-        snprintf(buf, n, "P%sQ", num);
-        return 1;
-    case U_Y:
-        snprintf(buf, n, "P%sY", num);
-        return 1;
     case U_F:
         if (v10 < 0)
             snprintf(buf, n, "PXW");
