@@ -16,6 +16,7 @@
  * Both print one "LATENCY ..." / "WATCH ..." line of key=value pairs for the
  * script. Exit codes: 0 ok, 1 error, 2 usage, 3 timed out before N.
  */
+#include "bl_tool_clock.h"
 #include <getopt.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
@@ -37,20 +38,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     run = 0;
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t real_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static rd_kafka_t *client_new(const latency_opts_t *o, rd_kafka_type_t type)

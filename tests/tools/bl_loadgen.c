@@ -21,6 +21,7 @@
  * -X name=value sets a librdkafka property (after this tool's defaults).
  * Exit codes: 0 ok, 1 error, 2 usage.
  */
+#include "bl_tool_clock.h"
 #include <getopt.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
@@ -65,20 +66,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     run = 0;
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t real_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* splitmix64: a small, good generator; one stream per article. */
