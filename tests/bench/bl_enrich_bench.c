@@ -6,6 +6,8 @@
  *   bl_enrich_bench -c CONFIG_DIR -i CORPUS [-r ROUNDS] [-n MAX_ARTICLES] [-S]
  *
  * CORPUS: raw articles separated by NUL bytes (tests/bench/gen_articles.py).
+ * -o FILE writes every record (one JSON line each) and exits instead: the
+ * before/after check that an optimisation changed no output byte.
  * -S skips the per-stage pass (e.g. under callgrind, where the function
  * bench_enrich_round is what to collect: --toggle-collect=bench_enrich_round).
  */
@@ -193,6 +195,37 @@ __attribute__((noinline)) static int bench_enrich_round(const bl_enricher_t *e,
     return 0;
 }
 
+/* -o: every record, one line each, as the service would produce it. */
+static int bench_write_records(const bl_enricher_t *e, const bench_corpus_t *c, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    bl_origin_t origin = {.topic = "news.raw", .partition = 0, .timestamp_ms = 1700000000000LL};
+    char errstr[256];
+    int rc = 0;
+    for (size_t i = 0; i < c->count && rc == 0; i++) {
+        bl_article_t a;
+        if (bl_article_decode(&a, c->articles[i], c->lens[i], NULL, MAX_INPUT_BYTES, errstr,
+                              sizeof(errstr)) != BL_DECODE_OK) {
+            fprintf(stderr, "bl_enrich_bench: article %zu: %s\n", i, errstr);
+            rc = -1;
+            break;
+        }
+        origin.offset = (int64_t)i;
+        json_t *rec = bl_enricher_run(e, &a, &origin);
+        if (!rec || json_dumpf(rec, f, BL_RECORD_DUMP_FLAGS) < 0 || fputc('\n', f) == EOF)
+            rc = -1;
+        json_decref(rec);
+        bl_article_clear(&a);
+    }
+    if (fclose(f) != 0)
+        rc = -1;
+    return rc;
+}
+
 typedef struct bench_stages {
     bl_boilerplate_t *boilerplate;
     bl_dates_t *dates;
@@ -274,18 +307,18 @@ static void print_row(const bench_corpus_t *c, double t, double ref_t)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: bl_enrich_bench -c CONFIG_DIR -i CORPUS [-r ROUNDS] [-n MAX_ARTICLES] [-S]\n");
+    fprintf(stderr, "usage: bl_enrich_bench -c CONFIG_DIR -i CORPUS [-r ROUNDS] [-n MAX_ARTICLES] "
+                    "[-S] [-o RECORDS]\n");
 }
 
 int main(int argc, char **argv)
 {
     bl_json_arena_install(); /* as byline's main() does */
-    const char *config_dir = NULL, *corpus_path = NULL;
+    const char *config_dir = NULL, *corpus_path = NULL, *records_path = NULL;
     int rounds = 5, stages = 1;
     size_t max_articles = (size_t)-1;
     int opt;
-    while ((opt = getopt(argc, argv, "c:i:r:n:S")) != -1) {
+    while ((opt = getopt(argc, argv, "c:i:r:n:So:")) != -1) {
         switch (opt) {
         case 'c':
             config_dir = optarg;
@@ -301,6 +334,9 @@ int main(int argc, char **argv)
             break;
         case 'S':
             stages = 0;
+            break;
+        case 'o':
+            records_path = optarg;
             break;
         default:
             usage();
@@ -347,6 +383,13 @@ int main(int argc, char **argv)
     long gazetteer_names = strtol(gazetteer, NULL, 10);
     json_decref(probe_rec);
     bl_article_clear(&probe);
+
+    if (records_path) {
+        int rc = bench_write_records(enricher, &corpus, records_path);
+        bl_enricher_destroy(enricher);
+        bench_corpus_clear(&corpus);
+        return rc < 0 ? 1 : 0;
+    }
 
     printf("corpus     %zu articles, %.2f MB, %zu-%zu bytes (mean %.0f), held in memory\n",
            corpus.count, (double)corpus.total_bytes / 1e6, corpus.min_bytes, corpus.max_bytes,

@@ -4,6 +4,7 @@
 # bl_enrich_bench on one thread and prints the figures. Not part of ctest.
 #
 #   tests/bench/enrich_bench.sh [bl_enrich_bench options, e.g. -r 7]
+#   tests/bench/enrich_bench.sh -o FILE   # write the records (JSONL) instead
 #
 # Environment: BUILD_DIR (default build-bench), COUNT (10000), SEED,
 # SHARED_DIR (../shared), CALLGRIND=N to run N articles under callgrind
@@ -18,19 +19,8 @@ seed=${SEED:-20240601}
 shared=${SHARED_DIR:-$root/../shared}
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-if cmake --build "$build" --target help | grep -q '\bbl_enrich_bench\b'; then
-    cmake --build "$build" -j2 --target bl_enrich_bench >/dev/null
-    bench="$build/tests/bench/bl_enrich_bench"
-else
-    # tests/CMakeLists.txt does not include bench/ yet: link against the core
-    # library the same way the CMake target would.
-    cmake --build "$build" -j2 --target byline_core >/dev/null
-    bench="$build/bl_enrich_bench"
-    cc -std=gnu11 -O3 -DNDEBUG -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Iinternal \
-        tests/bench/bl_enrich_bench.c "$build/libbyline_core.a" \
-        $(pkg-config --cflags --libs rdkafka jansson libcurl libmicrohttpd libcrypto) \
-        -lpthread -lm -o "$bench"
-fi
+cmake --build "$build" -j2 --target bl_enrich_bench >/dev/null
+bench="$build/tests/bench/bl_enrich_bench"
 
 gen_version=$(sha1sum tests/bench/gen_articles.py | cut -c1-8)
 corpus="$build/bench/articles-$count-$seed-$gen_version.bin"
