@@ -50,7 +50,10 @@ typedef struct inflight {
 typedef struct worker {
     struct pipeline *p;
     pthread_t thread;
+    pthread_cond_t cv;       /* a job was queued for it, or stopping */
     inflight_t *head, *tail; /* under pipeline.lock */
+    char *out;               /* the serialised record; the worker's own */
+    size_t out_size;
 } worker_t;
 
 typedef struct pipeline {
@@ -58,12 +61,12 @@ typedef struct pipeline {
     const bl_config_t *cfg;
     rd_kafka_t *consumer; /* rk of the group member */
     rd_kafka_t *producer;
-    pthread_mutex_t lock;   /* guards everything below */
-    pthread_cond_t work_cv; /* a job was queued, or stopping */
+    pthread_mutex_t lock; /* guards everything below */
     bl_offsets_t *offsets;
     worker_t *workers;
-    int nworkers;
-    size_t queued; /* jobs queued or being processed */
+    int nworkers_made; /* workers[] entries initialised */
+    int nworkers;      /* threads running */
+    size_t queued;     /* jobs queued or being processed */
     int stopping;
     atomic_int fatal;
     atomic_int closing; /* purging on exit: delivery errors are expected */
@@ -424,9 +427,31 @@ static void produce_entities(pipeline_t *p, json_t *rec, inflight_t *in)
     }
 }
 
-/* Decode, enrich, produce one message. Worker thread; takes the worker's reference. */
-static void process(pipeline_t *p, inflight_t *in)
+/*
+ * Serialises @p rec into the worker's buffer (grown when a record does not
+ * fit): no allocation per record, and librdkafka copies it anyway.
+ * @returns the length, or 0 on failure.
+ */
+static size_t serialise(worker_t *w, const json_t *rec)
 {
+    size_t len = json_dumpb(rec, w->out, w->out_size, BL_RECORD_DUMP_FLAGS);
+    if (len == 0 || len <= w->out_size)
+        return len;
+    size_t size = w->out_size;
+    while (size < len)
+        size *= 2;
+    char *out = realloc(w->out, size);
+    if (!out)
+        return 0;
+    w->out = out;
+    w->out_size = size;
+    return json_dumpb(rec, w->out, w->out_size, BL_RECORD_DUMP_FLAGS);
+}
+
+/* Decode, enrich, produce one message. Worker thread; takes the worker's reference. */
+static void process(worker_t *w, inflight_t *in)
+{
+    pipeline_t *p = w->p;
     rd_kafka_message_t *rkm = in->rkm;
     /* Every jansson value of this message lives and dies in this window. */
     bl_json_arena_begin();
@@ -456,8 +481,8 @@ static void process(pipeline_t *p, inflight_t *in)
     int has_date =
         a.published_from == BL_PUBLISHED_HEADER || a.published_from == BL_PUBLISHED_ENVELOPE;
     bl_article_clear(&a);
-    char *value = rec ? json_dumps(rec, BL_RECORD_DUMP_FLAGS) : NULL;
-    if (!value) {
+    size_t len = rec ? serialise(w, rec) : 0;
+    if (!len) {
         json_decref(rec);
         dead_letter(p, rkm, in, "enrich", "enrich_failed", "enrichment ran out of memory");
         goto release;
@@ -466,10 +491,9 @@ static void process(pipeline_t *p, inflight_t *in)
     bl_metrics_article(has_date, (int)json_array_size(json_object_get(rec, "entities")),
                        json_array_size(json_object_get(src, "agencies")) > 0);
     const char *id = json_string_value(json_object_get(rec, "id"));
-    /* Copied: the value lives in the arena, which outlives no message. */
-    rd_kafka_resp_err_t err = produce(p, p->cfg->output_topic, id, strlen(id), value, strlen(value),
+    /* Copied: the buffer is the worker's, for its next record. */
+    rd_kafka_resp_err_t err = produce(p, p->cfg->output_topic, id, strlen(id), w->out, len,
                                       RD_KAFKA_MSG_F_COPY, NULL, in);
-    bl_json_free(value);
     if (err) {
         json_decref(rec);
         if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
@@ -500,7 +524,7 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (!w->head && !p->stopping)
-            pthread_cond_wait(&p->work_cv, &p->lock);
+            pthread_cond_wait(&w->cv, &p->lock);
         inflight_t *in = w->head;
         if (!in)
             break; /* stopping, and nothing left */
@@ -508,7 +532,7 @@ static void *worker_main(void *arg)
         if (!w->head)
             w->tail = NULL;
         pthread_mutex_unlock(&p->lock);
-        process(p, in);
+        process(w, in);
         pthread_mutex_lock(&p->lock);
         p->queued--;
     }
@@ -554,7 +578,7 @@ static void dispatch(pipeline_t *p, rd_kafka_message_t *rkm)
         w->head = in;
     w->tail = in;
     p->queued++;
-    pthread_cond_broadcast(&p->work_cv);
+    pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -620,7 +644,8 @@ static void stop_workers(pipeline_t *p)
 {
     pthread_mutex_lock(&p->lock);
     p->stopping = 1;
-    pthread_cond_broadcast(&p->work_cv);
+    for (int i = 0; i < p->nworkers_made; i++)
+        pthread_cond_signal(&p->workers[i].cv);
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->nworkers; i++)
         pthread_join(p->workers[i].thread, NULL);
@@ -629,9 +654,12 @@ static void stop_workers(pipeline_t *p)
 
 static void pipeline_free(pipeline_t *p)
 {
+    for (int i = 0; i < p->nworkers_made; i++) {
+        pthread_cond_destroy(&p->workers[i].cv);
+        free(p->workers[i].out);
+    }
     free(p->workers);
     bl_offsets_destroy(p->offsets);
-    pthread_cond_destroy(&p->work_cv);
     pthread_mutex_destroy(&p->lock);
 }
 
@@ -640,7 +668,6 @@ int bl_pipeline_run(const bl_pipeline_conf_t *conf, volatile sig_atomic_t *run, 
 {
     pipeline_t p = {.conf = conf, .cfg = conf->cfg};
     pthread_mutex_init(&p.lock, NULL);
-    pthread_cond_init(&p.work_cv, NULL);
     atomic_init(&p.fatal, 0);
     atomic_init(&p.closing, 0);
     p.offsets = bl_offsets_new();
@@ -650,7 +677,16 @@ int bl_pipeline_run(const bl_pipeline_conf_t *conf, volatile sig_atomic_t *run, 
     if (nworkers <= 0)
         nworkers = 1;
     p.workers = calloc((size_t)nworkers, sizeof(*p.workers));
-    if (!p.offsets || !p.workers) {
+    for (int i = 0; p.workers && i < nworkers; i++) {
+        worker_t *w = &p.workers[i];
+        w->p = &p;
+        w->out_size = 64 * 1024; /* records are ~12 KB; grown when one is larger */
+        if (!(w->out = malloc(w->out_size)))
+            break;
+        pthread_cond_init(&w->cv, NULL);
+        p.nworkers_made++;
+    }
+    if (!p.offsets || p.nworkers_made < nworkers) {
         snprintf(errstr, errstr_size, "out of memory");
         pipeline_free(&p);
         return BL_PIPELINE_SETUP;
@@ -676,7 +712,6 @@ int bl_pipeline_run(const bl_pipeline_conf_t *conf, volatile sig_atomic_t *run, 
         return BL_PIPELINE_SETUP;
     }
     for (int i = 0; i < nworkers; i++) {
-        p.workers[i].p = &p;
         if (pthread_create(&p.workers[i].thread, NULL, worker_main, &p.workers[i]) != 0) {
             set_fatal(&p, "cannot start worker thread %d", i);
             break;
