@@ -48,6 +48,9 @@ struct bl_entities {
     size_t cues_cap, ncues;
     cue_slot_t *common; /* the common-word list, read for capitalised tokens only */
     size_t common_cap, ncommon;
+    /* The gazetteer's copies of the types the rules know (NULL when no
+     * entity has one): types compare by pointer, not strcmp, per token. */
+    const char *gaz_person, *gaz_org, *gaz_loc;
     char info[128];
 };
 
@@ -98,14 +101,6 @@ static int table_add(cue_slot_t **tab, size_t *cap, size_t *count, uint64_t key,
         }
     }
     return 0;
-}
-
-static uint32_t cue_get(const bl_entities_t *e, uint64_t key, int capitalised)
-{
-    uint32_t bits = table_get(e->cues, e->cues_cap, key);
-    if (capitalised)
-        bits |= table_get(e->common, e->common_cap, key);
-    return bits;
 }
 
 static int cue_load(bl_entities_t *e, const char *dir, const char *file, uint32_t bits,
@@ -233,6 +228,9 @@ bl_entities_t *bl_entities_new(const char *config_dir, const char *extra_gazette
         if (rc)
             goto fail;
     }
+    e->gaz_person = bl_gazetteer_type(e->gaz, "PERSON");
+    e->gaz_org = bl_gazetteer_type(e->gaz, "ORGANIZATION");
+    e->gaz_loc = bl_gazetteer_type(e->gaz, "LOCATION");
     snprintf(e->info, sizeof(e->info), "%zu names from %zu files", bl_gazetteer_names(e->gaz),
              bl_gazetteer_files(e->gaz));
     return e;
@@ -288,6 +286,8 @@ typedef struct run_ctx {
     const bl_doc_t *doc;
     tok_info_t *ti;
     uint64_t *keys;
+    uint32_t *cand; /* tokens where a name may start, in text order */
+    size_t ncand;
     doc_entity_t *ents;
     size_t nents;
     mention_t *ments;
@@ -297,6 +297,19 @@ typedef struct run_ctx {
 static const char *const TYPE_PERSON = "PERSON";
 static const char *const TYPE_ORG = "ORGANIZATION";
 static const char *const TYPE_LOC = "LOCATION";
+
+/* A gazetteer type as the rules' own string when it is one of theirs: a
+ * document entity's type then compares by pointer (the text is the same). */
+static const char *rules_type(const bl_entities_t *e, const char *gaz_type)
+{
+    if (gaz_type == e->gaz_person)
+        return TYPE_PERSON;
+    if (gaz_type == e->gaz_org)
+        return TYPE_ORG;
+    if (gaz_type == e->gaz_loc)
+        return TYPE_LOC;
+    return gaz_type;
+}
 
 static int is_capword(const bl_token_t *t)
 {
@@ -389,7 +402,7 @@ static int32_t gaz_entity(run_ctx_t *c, uint32_t gaz, size_t first, size_t last)
     doc_entity_t *d = &c->ents[c->nents];
     memset(d, 0, sizeof(*d));
     d->gaz = gaz;
-    d->type = bl_gazetteer_entity(c->e->gaz, gaz)->type;
+    d->type = rules_type(c->e, bl_gazetteer_entity(c->e->gaz, gaz)->type);
     d->ntok = (uint32_t)(last - first + 1);
     d->part_first = c->keys[first];
     d->part_last = c->keys[last];
@@ -434,16 +447,15 @@ static int gaz_accept(const run_ctx_t *c, size_t i, const bl_gazetteer_hit_t *hi
             if ((tok[k].flags & BL_TOK_WORD) && !(tok[k].flags & BL_TOK_ALLCAPS) &&
                 tok[k].end - tok[k].start > 1)
                 return 0;
-    const char *type = bl_gazetteer_entity(c->e->gaz, hit->entity)->type;
+    int person = bl_gazetteer_entity(c->e->gaz, hit->entity)->type == c->e->gaz_person;
     int prev_cap = i > 0 && is_capword(&tok[i - 1]) && c->ti[i - 1].owner < 0 &&
                    !(c->ti[i - 1].cue & (CUE_STOP | CUE_DEMONYM)) &&
                    !((tok[i - 1].flags & BL_TOK_SENT) && (c->ti[i - 1].cue & CUE_COMMON));
     int next_cap = last + 1 < c->doc->ntokens && is_capword(&tok[last + 1]) &&
                    !(c->ti[last + 1].cue & CUE_STOP) && c->ti[last].key_end == tok[last].end;
     int next_plain = next_cap && !(c->ti[last + 1].cue & (CUE_ORGSUF | CUE_LOCSUF));
-    if (next_cap && strcmp(type, TYPE_PERSON) != 0 &&
-        (c->ti[last + 1].cue & (CUE_ORGSUF | CUE_LOCSUF)) && c->ti[last + 1].owner < 0 &&
-        !(c->ti[last + 1].cue & CUE_STOP))
+    if (next_cap && !person && (c->ti[last + 1].cue & (CUE_ORGSUF | CUE_LOCSUF)) &&
+        c->ti[last + 1].owner < 0 && !(c->ti[last + 1].cue & CUE_STOP))
         return 0; /* "Shanghai Airlines", "Everett Airport": a longer name */
     if (hit->flags & BL_GAZ_WEAK) {
         /* A bulk place name inside a longer capitalised name is part of it
@@ -457,7 +469,7 @@ static int gaz_accept(const run_ctx_t *c, size_t i, const bl_gazetteer_hit_t *hi
             return 0;
         if (tok[i].flags & BL_TOK_HEADLINE)
             return 0;
-    } else if (strcmp(type, TYPE_PERSON) != 0 && hit->ntokens == 1 && i > 0 &&
+    } else if (!person && hit->ntokens == 1 && i > 0 &&
                (c->ti[i - 1].cue & (CUE_FIRSTNAME | CUE_HONORIFIC)) && is_capword(&tok[i - 1])) {
         return 0; /* "Michael Jordan", "Mr Ford" */
     }
@@ -530,7 +542,11 @@ static void pass_gazetteer(run_ctx_t *c)
 {
     const bl_token_t *tok = c->doc->tokens;
     size_t n = c->doc->ntokens;
-    for (size_t i = 0; i < n; i++) {
+    size_t from = 0; /* tokens before it belong to the name just found */
+    for (size_t ci = 0; ci < c->ncand; ci++) {
+        size_t i = c->cand[ci];
+        if (i < from)
+            continue;
         if (c->ti[i].owner >= 0 || !(tok[i].flags & (BL_TOK_WORD | BL_TOK_NUMBER)) ||
             (c->ti[i].cue & CUE_CURRENCY))
             continue;
@@ -545,20 +561,18 @@ static void pass_gazetteer(run_ctx_t *c)
             continue;
         size_t last = i + hit.ntokens - 1;
         /* A name ending in "." ("Apple Inc.") keeps it only as an abbreviation. */
-        if (model_follows(c, last) &&
-            strcmp(bl_gazetteer_entity(c->e->gaz, hit.entity)->type, TYPE_ORG) == 0) {
+        const bl_gazetteer_entity_t *ge = bl_gazetteer_entity(c->e->gaz, hit.entity);
+        if (model_follows(c, last) && ge->type == c->e->gaz_org) {
             /* "Airbus A380", "Boeing 787": the maker names a product here
              * (news corpora do not count it as a mention of the company). */
             for (size_t k = i; k <= last; k++)
                 c->ti[k].owner = OWNER_PRODUCT;
-            i = last;
+            from = last + 1;
             continue;
         }
-        const char *gtype = bl_gazetteer_entity(c->e->gaz, hit.entity)->type;
         if (i > 0 && (c->ti[i - 1].cue & CUE_LOCPRE) && c->ti[i - 1].owner < 0 &&
-            (tok[i - 1].flags & BL_TOK_WORD) && strcmp(gtype, TYPE_LOC) == 0 &&
-            ((tok[i - 1].flags & BL_TOK_CAP) ||
-             !(bl_gazetteer_entity(c->e->gaz, hit.entity)->kind & BL_GAZ_KIND_COUNTRY))) {
+            (tok[i - 1].flags & BL_TOK_WORD) && ge->type == c->e->gaz_loc &&
+            ((tok[i - 1].flags & BL_TOK_CAP) || !(ge->kind & BL_GAZ_KIND_COUNTRY))) {
             /* "Eastern Europe", "central London", "Central and Eastern
              * Europe": a region of its own ("eastern Ukraine" is Ukraine). */
             size_t first = i - 1;
@@ -568,15 +582,15 @@ static void pass_gazetteer(run_ctx_t *c)
                 memcmp(c->doc->text + tok[first - 1].start, "and", 3) == 0)
                 first -= 2;
             add_mention(c, first, last, rule_entity(c, TYPE_LOC, first, last));
-            i = last;
+            from = last + 1;
             continue;
         }
         int32_t ent = gaz_entity(c, hit.entity, i, last);
         size_t first = i;
-        if (c->ents[ent].type == TYPE_PERSON || strcmp(c->ents[ent].type, TYPE_PERSON) == 0)
+        if (c->ents[ent].type == TYPE_PERSON)
             first = honorific_start(c, i);
         add_mention(c, first, last, ent);
-        i = last;
+        from = last + 1;
     }
 }
 
@@ -589,7 +603,11 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
 {
     const bl_token_t *tok = c->doc->tokens;
     size_t n = c->doc->ntokens;
-    for (size_t i = 0; i < n; i++) {
+    size_t from = 0; /* tokens before it belong to the name just found */
+    for (size_t ci = 0; ci < c->ncand; ci++) {
+        size_t i = c->cand[ci];
+        if (i < from)
+            continue;
         if (c->ti[i].owner >= 0 || !is_capword(&tok[i]) || (c->ti[i].cue & CUE_STOP))
             continue;
         size_t last = i, j = i;
@@ -646,7 +664,7 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
         while (last >= s && last > 0 && (c->ti[last].cue & (CUE_CONNECT | CUE_DEMONYM)))
             last--;
         if (s > last) {
-            i = next;
+            from = next + 1;
             continue;
         }
         size_t ntok = last - s + 1;
@@ -702,7 +720,7 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
             size_t first = type == TYPE_PERSON ? honorific_start(c, s) : s;
             add_mention(c, first, last, ent);
         }
-        i = next;
+        from = next + 1;
     }
 }
 
@@ -712,7 +730,8 @@ static void pass_link(run_ctx_t *c, const pending_t *pend, size_t npend)
 {
     const bl_token_t *tok = c->doc->tokens;
     size_t n = c->doc->ntokens, nents = c->nents;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t ci = 0; ci < c->ncand; ci++) {
+        size_t i = c->cand[ci];
         if (c->ti[i].owner >= 0 || !is_capword(&tok[i]) || (c->ti[i].cue & CUE_STOP))
             continue;
         /* Only a lone capitalised word: not part of an unclaimed longer name. */
@@ -724,7 +743,7 @@ static void pass_link(run_ctx_t *c, const pending_t *pend, size_t npend)
             const doc_entity_t *d = &c->ents[k];
             if (d->ntok < 2)
                 continue;
-            if (d->type == TYPE_PERSON || strcmp(d->type, TYPE_PERSON) == 0) {
+            if (d->type == TYPE_PERSON) {
                 if (d->part_last == c->keys[i] ||
                     (d->part_first == c->keys[i] && !(c->ti[i].cue & CUE_COMMON)))
                     found = (int32_t)k;
@@ -736,7 +755,7 @@ static void pass_link(run_ctx_t *c, const pending_t *pend, size_t npend)
         }
         if (found < 0)
             continue;
-        size_t first = strcmp(c->ents[found].type, TYPE_PERSON) == 0 ? honorific_start(c, i) : i;
+        size_t first = c->ents[found].type == TYPE_PERSON ? honorific_start(c, i) : i;
         add_mention(c, first, i, found);
     }
     for (size_t p = 0; p < npend; p++) {
@@ -790,7 +809,7 @@ static size_t descriptor_start(const run_ctx_t *c, size_t head)
         }
         if (caps < 2 && is_capword(&tok[k])) {
             const char *t = owner_type(c, k);
-            if (t && (strcmp(t, TYPE_LOC) == 0 || (!based && strcmp(t, TYPE_ORG) == 0))) {
+            if (t && (t == TYPE_LOC || (!based && t == TYPE_ORG))) {
                 s = c->ments[c->ti[k].owner].first_tok;
                 caps++;
                 continue;
@@ -833,7 +852,7 @@ static void pass_descriptors(run_ctx_t *c)
     size_t nbase = c->nments;
     for (size_t m = 0; m < nbase && c->nments < c->ments_cap; m++) {
         const mention_t *a = &c->ments[m];
-        if (strcmp(c->ents[a->entity].type, TYPE_ORG) != 0 || a->first_tok < 1)
+        if (c->ents[a->entity].type != TYPE_ORG || a->first_tok < 1)
             continue;
         size_t head = a->first_tok - 1;
         int comma = 0;
@@ -874,7 +893,7 @@ static void drop_place_modifiers(run_ctx_t *c)
         if (next < c->doc->ntokens && a->end == c->ti[a->last_tok].key_end &&
             a->end == tok[a->last_tok].end && is_lowerword(&tok[next]) &&
             (c->ti[next].cue & (CUE_ORGKIND | CUE_CURRNOUN)) && !(c->ti[next].cue & CUE_BASED) &&
-            strcmp(c->ents[a->entity].type, TYPE_LOC) == 0) {
+            c->ents[a->entity].type == TYPE_LOC) {
             c->ents[a->entity].count--;
             continue;
         }
@@ -999,24 +1018,6 @@ static json_t *type_json(type_cache_t *tc, const char *type)
     return str;
 }
 
-/* Whether an ASCII capital occurs in @p s: eight bytes at a time (every lower-case word asks). */
-static int has_upper(const char *s, size_t len)
-{
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    size_t k = 0;
-    for (; k + 8 <= len; k += 8) {
-        uint64_t w;
-        memcpy(&w, s + k, 8);
-        uint64_t low7 = w & ~highs;
-        if ((low7 + ones * (0x80 - 'A')) & ~(low7 + ones * (0x80 - 'Z' - 1)) & ~w & highs)
-            return 1;
-    }
-    for (; k < len; k++)
-        if ((unsigned)((unsigned char)s[k] - 'A') < 26u)
-            return 1;
-    return 0;
-}
-
 int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *record)
 {
     json_t *arr = json_array();
@@ -1035,16 +1036,23 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
     if (!c.keys || !c.ti)
         goto oom;
 
-    /* Tokens where a name may start bound the entities and mentions. */
+    /* Tokens where a name may start (capitalised, a number, a capital
+     * inside): they bound the entities and mentions, and the passes visit
+     * only them. */
+    c.cand = scratch_get(&sc, n * sizeof(*c.cand));
+    if (!c.cand)
+        goto oom;
     size_t ncand = 0;
     for (size_t i = 0; i < n; i++) {
         const bl_token_t *t = &doc->tokens[i];
+        uint32_t flags = t->flags;
         const char *s = doc->text + t->start;
-        size_t len = t->end - t->start, kl = len;
+        size_t len = t->end - t->start, kl;
         tok_info_t *ti = &c.ti[i];
+        int capword = (flags & BL_TOK_WORD) && (flags & BL_TOK_CAP), upper;
         ti->owner = -1;
         ti->based = 0;
-        if ((t->flags & BL_TOK_WORD) && (t->flags & BL_TOK_CAP)) {
+        if (capword) {
             /* "Los Angeles-based", "Kremlin-backed": the name before the hyphen. */
             const char *hy = memchr(s, '-', len);
             if (hy && hy + 1 < s + len && hy[1] >= 'a' && hy[1] <= 'z') {
@@ -1055,10 +1063,13 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
                 len = (size_t)(hy - s);
             }
         }
-        c.keys[i] = bl_gazetteer_token_key(s, len, &kl);
+        uint64_t key = bl_gazetteer_token_key_upper(s, len, &kl, &upper);
+        c.keys[i] = key;
         ti->key_end = t->start + (uint32_t)kl;
-        ti->cue = cue_get(e, c.keys[i], (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS)) != 0);
-        if ((t->flags & BL_TOK_WORD) && (t->flags & BL_TOK_CAP)) {
+        uint32_t cue = table_get(e->cues, e->cues_cap, key);
+        if (flags & (BL_TOK_CAP | BL_TOK_ALLCAPS))
+            cue |= table_get(e->common, e->common_cap, key);
+        if (capword) {
             /* Digits ("A380", "WPA2": models, not names), a capital after a
              * lower-case letter ("MacBook"). Only names need the look. */
             int digit = 0, camel = 0;
@@ -1069,22 +1080,24 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
                          (unsigned)((unsigned char)s[k - 1] - 'a') < 26u;
             }
             if (digit)
-                ti->cue |= CUE_STOP;
+                cue |= CUE_STOP;
             /* "US$", "GB£", "HK$": a currency, not a place or a company. */
             if (len <= 3 && i + 1 < n && doc->tokens[i + 1].start == t->end) {
                 const unsigned char *nx = (const unsigned char *)doc->text + t->end;
                 if (nx[0] == '$' || (nx[0] == 0xC2 && nx[1] == 0xA3) ||
                     (nx[0] == 0xE2 && nx[1] == 0x82 && nx[2] == 0xAC))
-                    ti->cue |= CUE_STOP | CUE_CURRENCY;
+                    cue |= CUE_STOP | CUE_CURRENCY;
             }
-            if (camel && !(t->flags & BL_TOK_ALLCAPS) && len > 2 && !(s[0] == 'M' && s[1] == 'c'))
-                ti->cue |= CUE_CAMEL;
-        } else if ((t->flags & BL_TOK_WORD) && has_upper(s, len)) {
-            ti->cue |= CUE_INNERCAP;
+            if (camel && !(flags & BL_TOK_ALLCAPS) && len > 2 && !(s[0] == 'M' && s[1] == 'c'))
+                cue |= CUE_CAMEL;
+        } else if ((flags & BL_TOK_WORD) && upper) {
+            cue |= CUE_INNERCAP;
         }
-        if (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS | BL_TOK_NUMBER) || (ti->cue & CUE_INNERCAP))
-            ncand++;
+        ti->cue = cue;
+        if (flags & (BL_TOK_CAP | BL_TOK_ALLCAPS | BL_TOK_NUMBER) || (cue & CUE_INNERCAP))
+            c.cand[ncand++] = (uint32_t)i;
     }
+    c.ncand = ncand;
     size_t ments_cap = 3 * ncand + 4;
     c.ents = scratch_get(&sc, (ncand + 1) * sizeof(*c.ents));
     c.ments = scratch_get(&sc, ments_cap * sizeof(*c.ments));
@@ -1109,11 +1122,10 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         mention_t *a = &c.ments[m];
         const mention_t *b = &c.ments[m + 1];
         size_t comma = a->last_tok + 1;
-        if (c.ents[a->entity].type != TYPE_LOC && strcmp(c.ents[a->entity].type, TYPE_LOC) != 0)
+        if (c.ents[a->entity].type != TYPE_LOC)
             continue;
         if (b->first_tok != comma + 1 || a->entity == b->entity ||
-            strcmp(c.ents[b->entity].type, TYPE_LOC) != 0 ||
-            doc->text[doc->tokens[comma].start] != ',' ||
+            c.ents[b->entity].type != TYPE_LOC || doc->text[doc->tokens[comma].start] != ',' ||
             (doc->tokens[a->last_tok].flags & BL_TOK_HEADLINE))
             continue;
         /* A town, then its region or country; not a list ("United Kingdom,

@@ -45,126 +45,6 @@ struct bl_gazetteer {
     size_t nfiles;
 };
 
-static uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h ? h : 1;
-}
-
-/* Eight key bytes at a time; a key is only ever compared with keys made here. */
-static inline uint64_t key_step(uint64_t h, uint64_t w)
-{
-    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-    return h ^ (h >> 29);
-}
-
-static inline uint64_t load_le(const unsigned char *p, size_t n) /* 1 <= n <= 8 */
-{
-    uint64_t w = 0;
-    if (n >= 4) {
-        uint32_t lo, hi;
-        memcpy(&lo, p, 4);
-        memcpy(&hi, p + n - 4, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        lo = __builtin_bswap32(lo);
-        hi = __builtin_bswap32(hi);
-#endif
-        /* The two loads overlap when n < 8: the shared bytes are equal. */
-        w = (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
-    } else {
-        w = (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
-            (uint64_t)p[n - 1] << (8 * (n - 1));
-    }
-    return w;
-}
-
-#define ONES  0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/* ASCII upper case to lower case in eight bytes at once (other bytes kept). */
-static inline uint64_t lower8(uint64_t w)
-{
-    uint64_t low7 = w & ~HIGHS;
-    uint64_t ge_a = low7 + ONES * (0x80 - 'A');
-    uint64_t gt_z = low7 + ONES * (0x80 - 'Z' - 1);
-    uint64_t upper = ge_a & ~gt_z & ~w & HIGHS;
-    return w | (upper >> 2);
-}
-
-/* Nonzero when a byte of @p w is '.' or 0xE2 (the first byte of ’): the slow path. */
-static inline uint64_t has_special(uint64_t w)
-{
-    uint64_t dot = w ^ (ONES * '.'), e2 = w ^ (ONES * 0xE2);
-    return ((dot - ONES) & ~dot & HIGHS) | ((e2 - ONES) & ~e2 & HIGHS);
-}
-
-uint64_t bl_gazetteer_token_key(const char *text, size_t len, size_t *key_len)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    size_t n = len;
-    /* Possessive: "Apple's", "Apple’s", "Airbus'". */
-    if (n > 3 && (s[n - 1] == 's' || s[n - 1] == 'S')) {
-        if (s[n - 2] == '\'')
-            n -= 2;
-        else if (n > 5 && s[n - 4] == 0xE2 && s[n - 3] == 0x80 && s[n - 2] == 0x99)
-            n -= 4;
-    } else if (n > 2 && s[n - 1] == '\'') {
-        n -= 1;
-    } else if (n > 4 && s[n - 3] == 0xE2 && s[n - 2] == 0x80 && s[n - 1] == 0x99) {
-        n -= 3;
-    }
-    if (key_len)
-        *key_len = n;
-    /* Computed for every token of every article. The key is the token
-     * lower-cased, with '.' dropped (unless it is the whole token) and ’
-     * read as ', hashed eight bytes at a time; tokens holding neither '.'
-     * nor 0xE2 (nearly all) are hashed straight from the text. */
-    uint64_t h = 1469598103934665603ULL;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w = load_le(s + i, 8);
-        if (has_special(w))
-            goto slow;
-        h = key_step(h, lower8(w));
-    }
-    if (i < n) {
-        uint64_t w = load_le(s + i, n - i);
-        if (has_special(w))
-            goto slow;
-        h = key_step(h, lower8(w));
-    }
-    return mix64(h ^ n);
-slow:;
-    /* The same key, built byte by byte from where the fast path stopped. */
-    uint64_t w = 0;
-    size_t used = i, fill = 0;
-    for (; i < n; i++) {
-        unsigned char c = s[i];
-        if (c == '.') {
-            if (n > 1)
-                continue;
-        } else if (c == 0xE2 && i + 2 < n && s[i + 1] == 0x80 && s[i + 2] == 0x99) {
-            c = '\'';
-            i += 2;
-        }
-        c = (unsigned char)(c + ((unsigned)(c - 'A') < 26u ? 32 : 0));
-        w |= (uint64_t)c << (8 * fill);
-        used++;
-        if (++fill == 8) {
-            h = key_step(h, w);
-            w = 0;
-            fill = 0;
-        }
-    }
-    if (fill)
-        h = key_step(h, w);
-    return mix64(h ^ used);
-}
-
 static uint64_t seq_step(uint64_t h, uint64_t key)
 {
     return (h ^ key) * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
@@ -172,7 +52,7 @@ static uint64_t seq_step(uint64_t h, uint64_t key)
 
 static uint64_t seq_final(uint64_t h, size_t n)
 {
-    return mix64(h ^ (n * 0x2545f4914f6cdd1dULL));
+    return bl_gazetteer_mix64(h ^ (n * 0x2545f4914f6cdd1dULL));
 }
 
 bl_gazetteer_t *bl_gazetteer_new(void)
@@ -284,7 +164,7 @@ static int64_t entity_for(bl_gazetteer_t *g, const char *canonical, const char *
     size_t klen;
     uint64_t key = seq_step(bl_gazetteer_token_key(canonical, strlen(canonical), &klen),
                             bl_gazetteer_token_key(type, strlen(type), &klen));
-    key = mix64(key);
+    key = bl_gazetteer_mix64(key);
     size_t j = key & (g->emap_cap - 1);
     while (g->emap[j].key) {
         if (g->emap[j].key == key) {
@@ -496,6 +376,14 @@ size_t bl_gazetteer_files(const bl_gazetteer_t *g)
 size_t bl_gazetteer_entities(const bl_gazetteer_t *g)
 {
     return g->nentities;
+}
+
+const char *bl_gazetteer_type(const bl_gazetteer_t *g, const char *type)
+{
+    for (size_t i = 0; i < g->ntypes; i++)
+        if (strcmp(g->types[i], type) == 0)
+            return g->types[i];
+    return NULL;
 }
 
 const bl_gazetteer_entity_t *bl_gazetteer_entity(const bl_gazetteer_t *g, uint32_t entity)

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "enrich/doc.h"
 
@@ -74,7 +75,21 @@ const bl_gazetteer_entity_t *bl_gazetteer_entity(const bl_gazetteer_t *g, uint32
  *        without its possessive), so a mention can end there.
  * @returns a 64-bit hash of the key (0 is never returned).
  */
-uint64_t bl_gazetteer_token_key(const char *text, size_t len, size_t *key_len);
+static inline uint64_t bl_gazetteer_token_key(const char *text, size_t len, size_t *key_len);
+
+/**
+ * @brief bl_gazetteer_token_key, and whether the token (all @p len bytes,
+ *        possessive included) holds an ASCII capital, in @p has_upper:
+ *        the extractor asks both of every token, and the key reads the
+ *        bytes anyway.
+ */
+static inline uint64_t bl_gazetteer_token_key_upper(const char *text, size_t len, size_t *key_len,
+                                                    int *has_upper);
+
+/** @returns the gazetteer's shared copy of entity type @p type (pointers
+ *        compare equal to bl_gazetteer_entity_t.type), or NULL when no
+ *        entity has that type. */
+const char *bl_gazetteer_type(const bl_gazetteer_t *g, const char *type);
 
 /**
  * @brief Longest name starting at token @p pos of @p keys (token keys from
@@ -83,5 +98,147 @@ uint64_t bl_gazetteer_token_key(const char *text, size_t len, size_t *key_len);
  */
 int bl_gazetteer_match(const bl_gazetteer_t *g, const uint64_t *keys, size_t nkeys, size_t pos,
                        bl_gazetteer_hit_t *hit);
+
+/* ---- token keys, inline: computed for every token of every article ---- */
+
+static inline uint64_t bl_gazetteer_mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+/* Eight key bytes at a time; a key is only ever compared with keys made here. */
+static inline uint64_t bl_gazetteer_key_step(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+}
+
+static inline uint64_t bl_gazetteer_load_le(const unsigned char *p, size_t n) /* 1 <= n <= 8 */
+{
+    uint64_t w = 0;
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + n - 4, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        lo = __builtin_bswap32(lo);
+        hi = __builtin_bswap32(hi);
+#endif
+        /* The two loads overlap when n < 8: the shared bytes are equal. */
+        w = (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
+    } else {
+        w = (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+            (uint64_t)p[n - 1] << (8 * (n - 1));
+    }
+    return w;
+}
+
+#define BL_GAZ_ONES_  0x0101010101010101ULL
+#define BL_GAZ_HIGHS_ 0x8080808080808080ULL
+
+/* The high bit of every byte of @p w that is an ASCII capital. */
+static inline uint64_t bl_gazetteer_upper8(uint64_t w)
+{
+    uint64_t low7 = w & ~BL_GAZ_HIGHS_;
+    uint64_t ge_a = low7 + BL_GAZ_ONES_ * (0x80 - 'A');
+    uint64_t gt_z = low7 + BL_GAZ_ONES_ * (0x80 - 'Z' - 1);
+    return ge_a & ~gt_z & ~w & BL_GAZ_HIGHS_;
+}
+
+/* Nonzero when a byte of @p w is '.' or 0xE2 (the first byte of ’): the slow path. */
+static inline uint64_t bl_gazetteer_has_special(uint64_t w)
+{
+    uint64_t dot = w ^ (BL_GAZ_ONES_ * '.'), e2 = w ^ (BL_GAZ_ONES_ * 0xE2);
+    return ((dot - BL_GAZ_ONES_) & ~dot & BL_GAZ_HIGHS_) |
+           ((e2 - BL_GAZ_ONES_) & ~e2 & BL_GAZ_HIGHS_);
+}
+
+static inline uint64_t bl_gazetteer_token_key_upper(const char *text, size_t len, size_t *key_len,
+                                                    int *has_upper)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t n = len;
+    uint64_t upper = 0;
+    /* Possessive: "Apple's", "Apple’s", "Airbus'". */
+    if (n > 3 && (s[n - 1] == 's' || s[n - 1] == 'S')) {
+        if (s[n - 2] == '\'') {
+            n -= 2;
+            upper = s[len - 1] == 'S';
+        } else if (n > 5 && s[n - 4] == 0xE2 && s[n - 3] == 0x80 && s[n - 2] == 0x99) {
+            n -= 4;
+            upper = s[len - 1] == 'S';
+        }
+    } else if (n > 2 && s[n - 1] == '\'') {
+        n -= 1;
+    } else if (n > 4 && s[n - 3] == 0xE2 && s[n - 2] == 0x80 && s[n - 1] == 0x99) {
+        n -= 3;
+    }
+    if (key_len)
+        *key_len = n;
+    /* The key is the token lower-cased, with '.' dropped (unless it is the
+     * whole token) and ’ read as ', hashed eight bytes at a time; tokens
+     * holding neither '.' nor 0xE2 (nearly all) are hashed straight from
+     * the text. */
+    uint64_t h = 1469598103934665603ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w = bl_gazetteer_load_le(s + i, 8);
+        if (bl_gazetteer_has_special(w))
+            goto slow;
+        uint64_t up = bl_gazetteer_upper8(w);
+        upper |= up;
+        h = bl_gazetteer_key_step(h, w | (up >> 2));
+    }
+    if (i < n) {
+        uint64_t w = bl_gazetteer_load_le(s + i, n - i);
+        if (bl_gazetteer_has_special(w))
+            goto slow;
+        uint64_t up = bl_gazetteer_upper8(w);
+        upper |= up;
+        h = bl_gazetteer_key_step(h, w | (up >> 2));
+    }
+    if (has_upper)
+        *has_upper = upper != 0;
+    return bl_gazetteer_mix64(h ^ n);
+slow:;
+    /* The same key, built byte by byte from where the fast path stopped. */
+    uint64_t w = 0;
+    size_t used = i, fill = 0;
+    for (; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '.') {
+            if (n > 1)
+                continue;
+        } else if (c == 0xE2 && i + 2 < n && s[i + 1] == 0x80 && s[i + 2] == 0x99) {
+            c = '\'';
+            i += 2;
+        }
+        int cap = (unsigned)(c - 'A') < 26u;
+        upper |= (uint64_t)cap;
+        c = (unsigned char)(c + (cap ? 32 : 0));
+        w |= (uint64_t)c << (8 * fill);
+        used++;
+        if (++fill == 8) {
+            h = bl_gazetteer_key_step(h, w);
+            w = 0;
+            fill = 0;
+        }
+    }
+    if (fill)
+        h = bl_gazetteer_key_step(h, w);
+    if (has_upper)
+        *has_upper = upper != 0;
+    return bl_gazetteer_mix64(h ^ used);
+}
+
+static inline uint64_t bl_gazetteer_token_key(const char *text, size_t len, size_t *key_len)
+{
+    return bl_gazetteer_token_key_upper(text, len, key_len, NULL);
+}
 
 #endif
