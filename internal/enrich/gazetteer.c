@@ -45,6 +45,47 @@ struct bl_gazetteer {
     size_t nfiles;
 };
 
+static uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+uint64_t bl_gazetteer_token_key_slow(const unsigned char *s, size_t i, size_t n, uint64_t h,
+                                     uint64_t *upper)
+{
+    /* The same key as the fast path, built byte by byte. */
+    uint64_t w = 0;
+    size_t used = i, fill = 0;
+    for (; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '.') {
+            if (n > 1)
+                continue;
+        } else if (c == 0xE2 && i + 2 < n && s[i + 1] == 0x80 && s[i + 2] == 0x99) {
+            c = '\'';
+            i += 2;
+        }
+        int cap = (unsigned)(c - 'A') < 26u;
+        *upper |= (uint64_t)cap;
+        c = (unsigned char)(c + (cap ? 32 : 0));
+        w |= (uint64_t)c << (8 * fill);
+        used++;
+        if (++fill == 8) {
+            h = bl_gazetteer_key_step(h, w);
+            w = 0;
+            fill = 0;
+        }
+    }
+    if (fill)
+        h = bl_gazetteer_key_step(h, w);
+    return bl_gazetteer_key_final(h, used);
+}
+
 static uint64_t seq_step(uint64_t h, uint64_t key)
 {
     return (h ^ key) * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
@@ -52,7 +93,7 @@ static uint64_t seq_step(uint64_t h, uint64_t key)
 
 static uint64_t seq_final(uint64_t h, size_t n)
 {
-    return bl_gazetteer_mix64(h ^ (n * 0x2545f4914f6cdd1dULL));
+    return mix64(h ^ (n * 0x2545f4914f6cdd1dULL));
 }
 
 bl_gazetteer_t *bl_gazetteer_new(void)
@@ -164,7 +205,7 @@ static int64_t entity_for(bl_gazetteer_t *g, const char *canonical, const char *
     size_t klen;
     uint64_t key = seq_step(bl_gazetteer_token_key(canonical, strlen(canonical), &klen),
                             bl_gazetteer_token_key(type, strlen(type), &klen));
-    key = bl_gazetteer_mix64(key);
+    key = mix64(key);
     size_t j = key & (g->emap_cap - 1);
     while (g->emap[j].key) {
         if (g->emap[j].key == key) {

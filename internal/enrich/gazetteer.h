@@ -101,16 +101,6 @@ int bl_gazetteer_match(const bl_gazetteer_t *g, const uint64_t *keys, size_t nke
 
 /* ---- token keys, inline: computed for every token of every article ---- */
 
-static inline uint64_t bl_gazetteer_mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h ? h : 1;
-}
-
 /* Eight key bytes at a time; a key is only ever compared with keys made here. */
 static inline uint64_t bl_gazetteer_key_step(uint64_t h, uint64_t w)
 {
@@ -158,25 +148,43 @@ static inline uint64_t bl_gazetteer_has_special(uint64_t w)
            ((e2 - BL_GAZ_ONES_) & ~e2 & BL_GAZ_HIGHS_);
 }
 
+/* The last step of a token key: one multiply, then the high half folded
+ * into the low one, which index the hash tables. Both are bijective, so
+ * two keys of one length up to eight bytes never collide. */
+static inline uint64_t bl_gazetteer_key_final(uint64_t h, size_t n)
+{
+    h = (h ^ n) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+    return h ? h : 1;
+}
+
+/* The key from byte @p i of the key bytes s[0, n) on, when s[i, i + 8)
+ * holds '.' or 0xE2 (out of line: rare). ORs 1 into @p upper for a capital. */
+uint64_t bl_gazetteer_token_key_slow(const unsigned char *s, size_t i, size_t n, uint64_t h,
+                                     uint64_t *upper);
+
 static inline uint64_t bl_gazetteer_token_key_upper(const char *text, size_t len, size_t *key_len,
                                                     int *has_upper)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t n = len;
     uint64_t upper = 0;
-    /* Possessive: "Apple's", "Apple’s", "Airbus'". */
-    if (n > 3 && (s[n - 1] == 's' || s[n - 1] == 'S')) {
-        if (s[n - 2] == '\'') {
-            n -= 2;
-            upper = s[len - 1] == 'S';
-        } else if (n > 5 && s[n - 4] == 0xE2 && s[n - 3] == 0x80 && s[n - 2] == 0x99) {
-            n -= 4;
-            upper = s[len - 1] == 'S';
+    /* Possessive: "Apple's", "Apple’s", "Airbus'" (the 'S' of "APPLE'S" is a capital). */
+    if (n > 2) {
+        unsigned char last = s[n - 1];
+        if ((last | 0x20) == 's') {
+            if (n > 3 && s[n - 2] == '\'') {
+                n -= 2;
+                upper = last == 'S';
+            } else if (n > 5 && s[n - 4] == 0xE2 && s[n - 3] == 0x80 && s[n - 2] == 0x99) {
+                n -= 4;
+                upper = last == 'S';
+            }
+        } else if (last == '\'') {
+            n -= 1;
+        } else if (last == 0x99 && n > 4 && s[n - 3] == 0xE2 && s[n - 2] == 0x80) {
+            n -= 3;
         }
-    } else if (n > 2 && s[n - 1] == '\'') {
-        n -= 1;
-    } else if (n > 4 && s[n - 3] == 0xE2 && s[n - 2] == 0x80 && s[n - 1] == 0x99) {
-        n -= 3;
     }
     if (key_len)
         *key_len = n;
@@ -188,52 +196,29 @@ static inline uint64_t bl_gazetteer_token_key_upper(const char *text, size_t len
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w = bl_gazetteer_load_le(s + i, 8);
-        if (bl_gazetteer_has_special(w))
-            goto slow;
+        if (bl_gazetteer_has_special(w)) {
+            h = bl_gazetteer_token_key_slow(s, i, n, h, &upper);
+            goto out;
+        }
         uint64_t up = bl_gazetteer_upper8(w);
         upper |= up;
         h = bl_gazetteer_key_step(h, w | (up >> 2));
     }
     if (i < n) {
         uint64_t w = bl_gazetteer_load_le(s + i, n - i);
-        if (bl_gazetteer_has_special(w))
-            goto slow;
+        if (bl_gazetteer_has_special(w)) {
+            h = bl_gazetteer_token_key_slow(s, i, n, h, &upper);
+            goto out;
+        }
         uint64_t up = bl_gazetteer_upper8(w);
         upper |= up;
         h = bl_gazetteer_key_step(h, w | (up >> 2));
     }
+    h = bl_gazetteer_key_final(h, n);
+out:
     if (has_upper)
         *has_upper = upper != 0;
-    return bl_gazetteer_mix64(h ^ n);
-slow:;
-    /* The same key, built byte by byte from where the fast path stopped. */
-    uint64_t w = 0;
-    size_t used = i, fill = 0;
-    for (; i < n; i++) {
-        unsigned char c = s[i];
-        if (c == '.') {
-            if (n > 1)
-                continue;
-        } else if (c == 0xE2 && i + 2 < n && s[i + 1] == 0x80 && s[i + 2] == 0x99) {
-            c = '\'';
-            i += 2;
-        }
-        int cap = (unsigned)(c - 'A') < 26u;
-        upper |= (uint64_t)cap;
-        c = (unsigned char)(c + (cap ? 32 : 0));
-        w |= (uint64_t)c << (8 * fill);
-        used++;
-        if (++fill == 8) {
-            h = bl_gazetteer_key_step(h, w);
-            w = 0;
-            fill = 0;
-        }
-    }
-    if (fill)
-        h = bl_gazetteer_key_step(h, w);
-    if (has_upper)
-        *has_upper = upper != 0;
-    return bl_gazetteer_mix64(h ^ used);
+    return h;
 }
 
 static inline uint64_t bl_gazetteer_token_key(const char *text, size_t len, size_t *key_len)
