@@ -63,14 +63,12 @@ static int cue_add(bl_entities_t *e, uint64_t key, uint32_t bits)
     return table_add(&e->cues, &e->cues_cap, &e->ncues, key, bits);
 }
 
-static uint32_t table_get(const cue_slot_t *tab, size_t cap, uint64_t key)
+/* The bits of @p key in an open-addressing table of mask + 1 slots, 0 when absent. */
+static inline uint32_t slot_bits(const cue_slot_t *tab, size_t mask, uint64_t key)
 {
-    size_t j = key & (cap - 1);
-    while (tab[j].key) {
+    for (size_t j = key & mask; tab[j].key; j = (j + 1) & mask)
         if (tab[j].key == key)
             return tab[j].bits;
-        j = (j + 1) & (cap - 1);
-    }
     return 0;
 }
 
@@ -1018,6 +1016,22 @@ static json_t *type_json(type_cache_t *tc, const char *type)
     return str;
 }
 
+/* Sets the key and key end of token @p i read as its first @p len bytes.
+ * @returns its cue bits from the word lists (the common words only for
+ * capitalised tokens); @p upper: whether those bytes hold a capital. */
+static uint32_t token_key_cue(run_ctx_t *c, size_t i, size_t len, int *upper)
+{
+    const bl_token_t *t = &c->doc->tokens[i];
+    size_t kl;
+    uint64_t key = bl_gazetteer_token_key_upper(c->doc->text + t->start, len, &kl, upper);
+    c->keys[i] = key;
+    c->ti[i].key_end = t->start + (uint32_t)kl;
+    uint32_t cue = slot_bits(c->e->cues, c->e->cues_cap - 1, key);
+    if (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS))
+        cue |= slot_bits(c->e->common, c->e->common_cap - 1, key);
+    return cue;
+}
+
 int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *record)
 {
     json_t *arr = json_array();
@@ -1042,60 +1056,75 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
     c.cand = scratch_get(&sc, n * sizeof(*c.cand));
     if (!c.cand)
         goto oom;
+    /* Every token: its key, where the key ends, its cue words. Locals, not
+     * c's members: the stores through keys and ti would make the compiler
+     * reload those. */
+    const bl_token_t *tokens = doc->tokens;
+    uint64_t *keys = c.keys;
+    tok_info_t *tis = c.ti;
+    uint32_t *cand = c.cand;
+    const cue_slot_t *cues = e->cues, *common = e->common;
+    size_t cues_mask = e->cues_cap - 1, common_mask = e->common_cap - 1;
     size_t ncand = 0;
     for (size_t i = 0; i < n; i++) {
-        const bl_token_t *t = &doc->tokens[i];
-        uint32_t flags = t->flags;
-        const char *s = doc->text + t->start;
-        size_t len = t->end - t->start, kl;
-        tok_info_t *ti = &c.ti[i];
-        int capword = (flags & BL_TOK_WORD) && (flags & BL_TOK_CAP), upper;
-        ti->owner = -1;
-        ti->based = 0;
-        if (capword) {
-            /* "Los Angeles-based", "Kremlin-backed": the name before the hyphen. */
-            const char *hy = memchr(s, '-', len);
-            if (hy && hy + 1 < s + len && hy[1] >= 'a' && hy[1] <= 'z') {
-                size_t rest = len - (size_t)(hy + 1 - s);
-                ti->based = (rest == 5 && memcmp(hy + 1, "based", 5) == 0) ||
-                            (rest == 4 && memcmp(hy + 1, "born", 4) == 0) ||
-                            (rest == 13 && memcmp(hy + 1, "headquartered", 13) == 0);
-                len = (size_t)(hy - s);
-            }
-        }
-        uint64_t key = bl_gazetteer_token_key_upper(s, len, &kl, &upper);
-        c.keys[i] = key;
-        ti->key_end = t->start + (uint32_t)kl;
-        uint32_t cue = table_get(e->cues, e->cues_cap, key);
+        uint32_t start = tokens[i].start, flags = tokens[i].flags;
+        size_t kl;
+        int upper;
+        uint64_t key =
+            bl_gazetteer_token_key_upper(doc->text + start, tokens[i].end - start, &kl, &upper);
+        keys[i] = key;
+        uint32_t cue = slot_bits(cues, cues_mask, key);
         if (flags & (BL_TOK_CAP | BL_TOK_ALLCAPS))
-            cue |= table_get(e->common, e->common_cap, key);
-        if (capword) {
-            /* Digits ("A380", "WPA2": models, not names), a capital after a
-             * lower-case letter ("MacBook"). Only names need the look. */
-            int digit = 0, camel = 0;
-            for (size_t k = 0; k < len; k++) {
-                unsigned char ch = (unsigned char)s[k];
-                digit |= (unsigned)(ch - '0') < 10u;
-                camel |= k >= 2 && (unsigned)(ch - 'A') < 26u &&
-                         (unsigned)((unsigned char)s[k - 1] - 'a') < 26u;
-            }
-            if (digit)
-                cue |= CUE_STOP;
-            /* "US$", "GB£", "HK$": a currency, not a place or a company. */
-            if (len <= 3 && i + 1 < n && doc->tokens[i + 1].start == t->end) {
-                const unsigned char *nx = (const unsigned char *)doc->text + t->end;
-                if (nx[0] == '$' || (nx[0] == 0xC2 && nx[1] == 0xA3) ||
-                    (nx[0] == 0xE2 && nx[1] == 0x82 && nx[2] == 0xAC))
-                    cue |= CUE_STOP | CUE_CURRENCY;
-            }
-            if (camel && !(flags & BL_TOK_ALLCAPS) && len > 2 && !(s[0] == 'M' && s[1] == 'c'))
-                cue |= CUE_CAMEL;
-        } else if ((flags & BL_TOK_WORD) && upper) {
+            cue |= slot_bits(common, common_mask, key);
+        /* "eBay", "al-Qaeda": lower case with a capital inside. */
+        if ((flags & (BL_TOK_WORD | BL_TOK_CAP)) == BL_TOK_WORD && upper)
             cue |= CUE_INNERCAP;
-        }
-        ti->cue = cue;
+        tis[i] = (tok_info_t){.key_end = start + (uint32_t)kl, .cue = cue, .owner = -1};
         if (flags & (BL_TOK_CAP | BL_TOK_ALLCAPS | BL_TOK_NUMBER) || (cue & CUE_INNERCAP))
-            c.cand[ncand++] = (uint32_t)i;
+            cand[ncand++] = (uint32_t)i;
+    }
+    /* Capitalised words (all among the candidates) get a closer look. */
+    for (size_t ci = 0; ci < ncand; ci++) {
+        size_t i = c.cand[ci];
+        const bl_token_t *t = &doc->tokens[i];
+        if (!(t->flags & BL_TOK_WORD) || !(t->flags & BL_TOK_CAP))
+            continue;
+        const char *s = doc->text + t->start;
+        size_t len = t->end - t->start;
+        tok_info_t *ti = &c.ti[i];
+        /* "Los Angeles-based", "Kremlin-backed": the name before the hyphen. */
+        const char *hy = memchr(s, '-', len);
+        if (hy && hy + 1 < s + len && hy[1] >= 'a' && hy[1] <= 'z') {
+            size_t rest = len - (size_t)(hy + 1 - s);
+            ti->based = (rest == 5 && memcmp(hy + 1, "based", 5) == 0) ||
+                        (rest == 4 && memcmp(hy + 1, "born", 4) == 0) ||
+                        (rest == 13 && memcmp(hy + 1, "headquartered", 13) == 0);
+            len = (size_t)(hy - s);
+            int upper;
+            ti->cue = token_key_cue(&c, i, len, &upper);
+        }
+        uint32_t cue = ti->cue;
+        /* Digits ("A380", "WPA2": models, not names), a capital after a
+         * lower-case letter ("MacBook"). Only names need the look. */
+        int digit = 0, camel = 0;
+        for (size_t k = 0; k < len; k++) {
+            unsigned char ch = (unsigned char)s[k];
+            digit |= (unsigned)(ch - '0') < 10u;
+            camel |= k >= 2 && (unsigned)(ch - 'A') < 26u &&
+                     (unsigned)((unsigned char)s[k - 1] - 'a') < 26u;
+        }
+        if (digit)
+            cue |= CUE_STOP;
+        /* "US$", "GB£", "HK$": a currency, not a place or a company. */
+        if (len <= 3 && i + 1 < n && doc->tokens[i + 1].start == t->end) {
+            const unsigned char *nx = (const unsigned char *)doc->text + t->end;
+            if (nx[0] == '$' || (nx[0] == 0xC2 && nx[1] == 0xA3) ||
+                (nx[0] == 0xE2 && nx[1] == 0x82 && nx[2] == 0xAC))
+                cue |= CUE_STOP | CUE_CURRENCY;
+        }
+        if (camel && !(t->flags & BL_TOK_ALLCAPS) && len > 2 && !(s[0] == 'M' && s[1] == 'c'))
+            cue |= CUE_CAMEL;
+        ti->cue = cue;
     }
     c.ncand = ncand;
     size_t ments_cap = 3 * ncand + 4;
