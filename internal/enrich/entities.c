@@ -288,6 +288,7 @@ typedef struct run_ctx {
     size_t ncand;
     doc_entity_t *ents;
     size_t nents;
+    uint32_t *longer; /* pass_link: entities of two or more tokens */
     mention_t *ments;
     size_t nments, ments_cap;
 } run_ctx_t;
@@ -727,8 +728,13 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
 static void pass_link(run_ctx_t *c, const pending_t *pend, size_t npend)
 {
     const bl_token_t *tok = c->doc->tokens;
-    size_t n = c->doc->ntokens, nents = c->nents;
-    for (size_t ci = 0; ci < c->ncand; ci++) {
+    size_t n = c->doc->ntokens, nlonger = 0;
+    /* Only names of two or more tokens have short forms; the list holds
+     * still (adding mentions changes no entity's parts or type). */
+    for (size_t k = 0; k < c->nents; k++)
+        if (c->ents[k].ntok >= 2)
+            c->longer[nlonger++] = (uint32_t)k;
+    for (size_t ci = 0; ci < c->ncand && nlonger; ci++) {
         size_t i = c->cand[ci];
         if (c->ti[i].owner >= 0 || !is_capword(&tok[i]) || (c->ti[i].cue & CUE_STOP))
             continue;
@@ -736,19 +742,17 @@ static void pass_link(run_ctx_t *c, const pending_t *pend, size_t npend)
         if (i + 1 < n && is_capword(&tok[i + 1]) && c->ti[i + 1].owner < 0 &&
             !(c->ti[i + 1].cue & CUE_STOP) && c->ti[i].key_end == tok[i].end)
             continue;
+        uint64_t key = c->keys[i];
+        uint32_t cue = c->ti[i].cue;
         int32_t found = -1;
-        for (size_t k = 0; k < nents && found < 0; k++) {
-            const doc_entity_t *d = &c->ents[k];
-            if (d->ntok < 2)
-                continue;
-            if (d->type == TYPE_PERSON) {
-                if (d->part_last == c->keys[i] ||
-                    (d->part_first == c->keys[i] && !(c->ti[i].cue & CUE_COMMON)))
-                    found = (int32_t)k;
-            } else if (d->part_first == c->keys[i] &&
-                       !(c->ti[i].cue & (CUE_COMMON | CUE_DEMONYM)) &&
-                       !(tok[i].flags & BL_TOK_SENT && 0)) {
-                found = (int32_t)k;
+        for (size_t l = 0; l < nlonger; l++) {
+            const doc_entity_t *d = &c->ents[c->longer[l]];
+            int match = d->type == TYPE_PERSON
+                            ? d->part_last == key || (d->part_first == key && !(cue & CUE_COMMON))
+                            : d->part_first == key && !(cue & (CUE_COMMON | CUE_DEMONYM));
+            if (match) {
+                found = (int32_t)c->longer[l];
+                break;
             }
         }
         if (found < 0)
@@ -1133,7 +1137,8 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
     ranked_t *ranked = scratch_get(&sc, (ncand + 1) * sizeof(*ranked));
     pending_t *pend = scratch_get(&sc, (ncand + 1) * sizeof(*pend));
     uint32_t *order = scratch_get(&sc, ments_cap * sizeof(*order));
-    if (!c.ents || !c.ments || !ranked || !pend || !order)
+    c.longer = scratch_get(&sc, (ncand + 1) * sizeof(*c.longer));
+    if (!c.ents || !c.ments || !ranked || !pend || !order || !c.longer)
         goto oom;
     c.ments_cap = ments_cap;
     size_t npend = 0;
