@@ -116,12 +116,61 @@ static void test_load_file_and_errors(void **state)
     bl_gazetteer_destroy(NULL);
 }
 
+/* The extractor reads the capital flag with the key: it must cover the
+ * whole token, possessive included, and the slow path ('.' or ’) too. */
+static void test_key_upper_and_types(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        size_t key_len;
+        int upper;
+    } cases[] = {
+        {"ebay", 4, 0},
+        {"eBay", 4, 1},
+        {"it'S", 2, 1},
+        {"its's", 3, 0},
+        {"u.s.", 4, 0},
+        {"a.B", 3, 1},
+        {"states\xe2\x80\x99S", 6, 1},
+        {"longerthaneight", 15, 0},
+        {"longerthaneiGht's", 15, 1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        size_t key_len = 0;
+        int upper = -1;
+        uint64_t k =
+            bl_gazetteer_token_key_upper(cases[i].text, strlen(cases[i].text), &key_len, &upper);
+        assert_true(k != 0);
+        assert_int_equal(key_len, cases[i].key_len);
+        assert_int_equal(upper, cases[i].upper);
+        assert_true(k == bl_gazetteer_token_key(cases[i].text, strlen(cases[i].text), NULL));
+    }
+    /* Slow path and fast path agree: "U.S." is "us", "O’Neil" is "o'neil". */
+    assert_true(bl_gazetteer_token_key("U.S.", 4, NULL) == bl_gazetteer_token_key("us", 2, NULL));
+    assert_true(bl_gazetteer_token_key("O\xe2\x80\x99Neil", 8, NULL) ==
+                bl_gazetteer_token_key("o'neil", 6, NULL));
+    assert_true(bl_gazetteer_token_key("Ministry.Of.Defence", 19, NULL) ==
+                bl_gazetteer_token_key("ministryofdefence", 17, NULL));
+
+    bl_gazetteer_t *g = bl_gazetteer_new();
+    assert_null(bl_gazetteer_type(g, "PERSON"));
+    assert_int_equal(bl_gazetteer_add(g, "Ada Lovelace", "Ada Lovelace", "PERSON", NULL, 0), 0);
+    const char *person = bl_gazetteer_type(g, "PERSON");
+    assert_non_null(person);
+    assert_string_equal(person, "PERSON");
+    assert_ptr_equal(bl_gazetteer_entity(g, 0)->type, person);
+    assert_null(bl_gazetteer_type(g, "LOCATION"));
+    bl_gazetteer_destroy(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_longest_match_wins),
         cmocka_unit_test(test_aliases_case_dots_possessive),
         cmocka_unit_test(test_load_file_and_errors),
+        cmocka_unit_test(test_key_upper_and_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
