@@ -1006,15 +1006,79 @@ static int tense_near(const scan_t *s, size_t b, size_t e)
 /* Values                                                             */
 /* ------------------------------------------------------------------ */
 
+/* A TIMEX3 value is a few fixed pieces and zero-padded numbers: built here
+ * piece by piece, as snprintf would (same truncation), at a fraction of its cost. */
+typedef struct vbuf {
+    char *p;   /* where the next byte goes; *p is always '\0' */
+    char *end; /* the last byte of the buffer, kept for the '\0' */
+} vbuf_t;
+
+static vbuf_t vb_begin(char *buf, size_t size)
+{
+    buf[0] = '\0';
+    return (vbuf_t){buf, buf + size - 1};
+}
+
+static void vb_chr(vbuf_t *b, char c)
+{
+    if (b->p < b->end)
+        *b->p++ = c;
+    *b->p = '\0';
+}
+
+static void vb_str(vbuf_t *b, const char *str)
+{
+    while (*str && b->p < b->end)
+        *b->p++ = *str++;
+    *b->p = '\0';
+}
+
+/* printf's "%0<width>ld": the sign counts towards the width. */
+static void vb_int(vbuf_t *b, long v, int width)
+{
+    char digits[24];
+    int n = 0;
+    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        vb_chr(b, '-');
+        width--;
+    }
+    for (int k = n; k < width; k++)
+        vb_chr(b, '0');
+    while (n > 0)
+        vb_chr(b, digits[--n]);
+}
+
 static void set_day(match_t *m, int y, int mo, int d)
 {
     m->day_y = y;
     m->day_m = mo;
     m->day_d = d;
+    vbuf_t b = vb_begin(m->value, sizeof(m->value));
     if (y)
-        snprintf(m->value, sizeof(m->value), "%04d-%02d-%02d", y, mo, d);
+        vb_int(&b, y, 4);
     else
-        snprintf(m->value, sizeof(m->value), "XXXX-%02d-%02d", mo, d);
+        vb_str(&b, "XXXX");
+    vb_chr(&b, '-');
+    vb_int(&b, mo, 2);
+    vb_chr(&b, '-');
+    vb_int(&b, d, 2);
+}
+
+/* "2008-03" or, with no year, "XXXX-03". */
+static void set_month(match_t *m, int y, int mo)
+{
+    vbuf_t b = vb_begin(m->value, sizeof(m->value));
+    if (y)
+        vb_int(&b, y, 4);
+    else
+        vb_str(&b, "XXXX");
+    vb_chr(&b, '-');
+    vb_int(&b, mo, 2);
 }
 
 static void set_day_z(match_t *m, int64_t z)
@@ -1034,11 +1098,13 @@ static int anchor_value(const scan_t *s, int unit, int offset, match_t *m)
             [U_DE] = "XXX",       [U_CE] = "XX",      [U_HALF] = "XXXX-HX"};
         if (unit >= (int)NAMES_COUNT(unknown) || !unknown[unit])
             return 0;
-        snprintf(m->value, sizeof(m->value), "%s", unknown[unit]);
+        vbuf_t b = vb_begin(m->value, sizeof(m->value));
+        vb_str(&b, unknown[unit]);
         return 1;
     }
     int wy, wn;
     long idx;
+    vbuf_t b = vb_begin(m->value, sizeof(m->value));
     switch (unit) {
     case U_D:
         set_day_z(m, s->pz + offset);
@@ -1046,28 +1112,38 @@ static int anchor_value(const scan_t *s, int unit, int offset, match_t *m)
     case U_W:
     case U_WE:
         iso_week(s->pz + 7 * offset, &wy, &wn);
-        snprintf(m->value, sizeof(m->value), "%04d-W%02d%s", wy, wn, unit == U_WE ? "-WE" : "");
+        vb_int(&b, wy, 4);
+        vb_str(&b, "-W");
+        vb_int(&b, wn, 2);
+        if (unit == U_WE)
+            vb_str(&b, "-WE");
         return 1;
     case U_M:
         idx = (long)s->py * 12 + (s->pm - 1) + offset;
-        snprintf(m->value, sizeof(m->value), "%04ld-%02ld", idx / 12, idx % 12 + 1);
+        vb_int(&b, idx / 12, 4);
+        vb_chr(&b, '-');
+        vb_int(&b, idx % 12 + 1, 2);
         return 1;
     case U_Q:
         idx = (long)s->py * 4 + (s->pm - 1) / 3 + offset;
-        snprintf(m->value, sizeof(m->value), "%04ld-Q%ld", idx / 4, idx % 4 + 1);
+        vb_int(&b, idx / 4, 4);
+        vb_str(&b, "-Q");
+        vb_int(&b, idx % 4 + 1, 1);
         return 1;
     case U_HALF:
         idx = (long)s->py * 2 + (s->pm - 1) / 6 + offset;
-        snprintf(m->value, sizeof(m->value), "%04ld-H%ld", idx / 2, idx % 2 + 1);
+        vb_int(&b, idx / 2, 4);
+        vb_str(&b, "-H");
+        vb_int(&b, idx % 2 + 1, 1);
         return 1;
     case U_Y:
-        snprintf(m->value, sizeof(m->value), "%04d", s->py + offset);
+        vb_int(&b, s->py + offset, 4);
         return 1;
     case U_DE:
-        snprintf(m->value, sizeof(m->value), "%03d", s->py / 10 + offset);
+        vb_int(&b, s->py / 10 + offset, 3);
         return 1;
     case U_CE:
-        snprintf(m->value, sizeof(m->value), "%02d", s->py / 100 + offset);
+        vb_int(&b, s->py / 100 + offset, 2);
         return 1;
     default:
         return 0;
@@ -1111,72 +1187,55 @@ static int resolve_year(const scan_t *s, int mo, int d, int tense)
     return best ? best : s->py;
 }
 
-static void fmt_num10(char *buf, size_t n, int v10)
+/* A number of tenths as written in a duration: "2", "2.5". */
+static void vb_num10(vbuf_t *b, long v10)
 {
-    if (v10 % 10 == 0)
-        snprintf(buf, n, "%d", v10 / 10);
-    else
-        snprintf(buf, n, "%d.%d", v10 / 10, v10 % 10);
+    vb_int(b, v10 / 10, 1);
+    if (v10 % 10 != 0) {
+        vb_chr(b, '.');
+        vb_int(b, v10 % 10, 1);
+    }
 }
 
 /* TIMEX3 duration for @p v10 (tenths; < 0 = vague) units. */
 static int duration_value(char *buf, size_t n, int v10, int unit)
 {
-    char num[16];
-    if (v10 < 0) {
-        strcpy(num, "X");
-    } else {
-        if (v10 % 10 == 5 && v10 < 10) { /* "half an hour" */
-            switch (unit) {
-            case U_H:
-                snprintf(buf, n, "PT30M");
-                return 1;
-            case U_Y:
-                snprintf(buf, n, "P6M");
-                return 1;
-            case U_D:
-                snprintf(buf, n, "PT12H");
-                return 1;
-            case U_MIN:
-                snprintf(buf, n, "PT30S");
-                return 1;
-            default:
-                break;
-            }
+    if (v10 >= 0 && v10 % 10 == 5 && v10 < 10) { /* "half an hour" */
+        static const char *const half[] = {
+            [U_H] = "PT30M", [U_Y] = "P6M", [U_D] = "PT12H", [U_MIN] = "PT30S"};
+        if ((size_t)unit < ARRAY_LEN(half) && half[unit]) {
+            vbuf_t b = vb_begin(buf, n);
+            vb_str(&b, half[unit]);
+            return 1;
         }
-        fmt_num10(num, sizeof(num), v10);
     }
-    /* TIMEX3 duration: P[T]<number><unit letter(s)>. */
-    static const char *const duration_fmt[] = {
-        [U_S] = "PT%sS",  [U_MIN] = "PT%sM", [U_H] = "PT%sH", [U_D] = "P%sD", [U_W] = "P%sW",
-        [U_WE] = "P%sWE", [U_M] = "P%sM",    [U_Q] = "P%sQ",  [U_Y] = "P%sY",
+    /* TIMEX3 duration: P[T]<number><unit letter(s)>; fortnights, decades and
+     * centuries are written in weeks and years when the number is known. */
+    static const struct {
+        const char *prefix, *suffix, *vague;
+        int scale;
+    } duration_fmt[] = {
+        [U_S] = {"PT", "S", NULL, 1},    [U_MIN] = {"PT", "M", NULL, 1},
+        [U_H] = {"PT", "H", NULL, 1},    [U_D] = {"P", "D", NULL, 1},
+        [U_W] = {"P", "W", NULL, 1},     [U_WE] = {"P", "WE", NULL, 1},
+        [U_M] = {"P", "M", NULL, 1},     [U_Q] = {"P", "Q", NULL, 1},
+        [U_Y] = {"P", "Y", NULL, 1},     [U_F] = {"P", "W", "PXW", 2},
+        [U_DE] = {"P", "Y", "PXDE", 10}, [U_CE] = {"P", "Y", "PXCE", 100},
     };
-    if ((size_t)unit < sizeof(duration_fmt) / sizeof(duration_fmt[0]) && duration_fmt[unit]) {
-        snprintf(buf, n, duration_fmt[unit], num);
-        return 1;
-    }
-    switch (unit) {
-    case U_F:
-        if (v10 < 0)
-            snprintf(buf, n, "PXW");
-        else
-            fmt_num10(num, sizeof(num), v10 * 2), snprintf(buf, n, "P%sW", num);
-        return 1;
-    case U_DE:
-        if (v10 < 0)
-            snprintf(buf, n, "PXDE");
-        else
-            fmt_num10(num, sizeof(num), v10 * 10), snprintf(buf, n, "P%sY", num);
-        return 1;
-    case U_CE:
-        if (v10 < 0)
-            snprintf(buf, n, "PXCE");
-        else
-            fmt_num10(num, sizeof(num), v10 * 100), snprintf(buf, n, "P%sY", num);
-        return 1;
-    default:
+    if ((size_t)unit >= ARRAY_LEN(duration_fmt) || !duration_fmt[unit].prefix)
         return 0;
+    vbuf_t b = vb_begin(buf, n);
+    if (v10 < 0 && duration_fmt[unit].vague) {
+        vb_str(&b, duration_fmt[unit].vague);
+        return 1;
     }
+    vb_str(&b, duration_fmt[unit].prefix);
+    if (v10 < 0)
+        vb_chr(&b, 'X');
+    else
+        vb_num10(&b, (long)v10 * duration_fmt[unit].scale);
+    vb_str(&b, duration_fmt[unit].suffix);
+    return 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1231,7 +1290,8 @@ static int m_phrase(const scan_t *s, size_t i, match_t *m)
         return 1;
     }
     if (best->kind == PK_LITERAL) {
-        snprintf(m->value, sizeof(m->value), "%s", best->text);
+        vbuf_t b = vb_begin(m->value, sizeof(m->value));
+        vb_str(&b, best->text);
         return 1;
     }
     if (best->kind == PK_MONTH_DAY) {
@@ -1327,7 +1387,7 @@ static int m_month(const scan_t *s, size_t i, match_t *m)
     int y = take_year(s, &k);
     if (y) {
         match_init(m, i, k, TX_DATE);
-        snprintf(m->value, sizeof(m->value), "%04d-%02d", y, mo);
+        set_month(m, y, mo);
         return 1;
     }
     if (abbr)
@@ -1341,10 +1401,7 @@ static int m_month(const scan_t *s, size_t i, match_t *m)
         return 0; /* "April Smith" */
     match_init(m, i, j, TX_DATE);
     y = resolve_year(s, mo, 0, tense_near(s, i, j));
-    if (y)
-        snprintf(m->value, sizeof(m->value), "%04d-%02d", y, mo);
-    else
-        snprintf(m->value, sizeof(m->value), "XXXX-%02d", mo);
+    set_month(m, y, mo);
     return 1;
 }
 
@@ -1423,14 +1480,16 @@ static int m_year(const scan_t *s, size_t i, match_t *m)
             return 0;
         }
         match_init(m, t->ndigits == 2 ? i - 1 : i, i + 1, TX_DATE);
-        snprintf(m->value, sizeof(m->value), "%03d", dec);
+        vbuf_t b = vb_begin(m->value, sizeof(m->value));
+        vb_int(&b, dec, 3);
         take_the(s, m);
         return 1;
     }
     if (!is_year_num(s, i))
         return 0;
     match_init(m, i, i + 1, TX_DATE);
-    snprintf(m->value, sizeof(m->value), "%04d", t->num);
+    vbuf_t b = vb_begin(m->value, sizeof(m->value));
+    vb_int(&b, t->num, 4);
     return 1;
 }
 
@@ -1453,7 +1512,9 @@ static int m_fiscal(const scan_t *s, size_t i, match_t *m)
         else if (n != 4)
             return 0;
         match_init(m, i, i + 1, TX_DATE);
-        snprintf(m->value, sizeof(m->value), "FY%04d", y);
+        vbuf_t b = vb_begin(m->value, sizeof(m->value));
+        vb_str(&b, "FY");
+        vb_int(&b, y, 4);
         return 1;
     }
     if (!is_word(s, i, "fiscal") && !is_word(s, i, "financial"))
@@ -1464,7 +1525,9 @@ static int m_fiscal(const scan_t *s, size_t i, match_t *m)
     if (!is_year_num(s, j))
         return 0;
     match_init(m, i, j + 1, TX_DATE);
-    snprintf(m->value, sizeof(m->value), "FY%04d", s->t[j].num);
+    vbuf_t b = vb_begin(m->value, sizeof(m->value));
+    vb_str(&b, "FY");
+    vb_int(&b, s->t[j].num, 4);
     return 1;
 }
 
@@ -1507,7 +1570,9 @@ static int m_weekday_core(const scan_t *s, size_t b, size_t i, int rel, match_t 
     }
     match_init(m, b, j, TX_DATE);
     if (!s->py) {
-        snprintf(m->value, sizeof(m->value), "XXXX-WXX-%d", wd);
+        vbuf_t vb = vb_begin(m->value, sizeof(m->value));
+        vb_str(&vb, "XXXX-WXX-");
+        vb_int(&vb, wd, 1);
     } else {
         int dir, strict = 0;
         if (rel < 0)
@@ -1594,7 +1659,8 @@ static size_t read_number(const scan_t *s, size_t i, int *v10)
 static int ago_value(const scan_t *s, int v10, int unit, int dir, match_t *m)
 {
     if (v10 < 0 || v10 % 10 != 0) {
-        snprintf(m->value, sizeof(m->value), dir < 0 ? "PAST_REF" : "FUTURE_REF");
+        vbuf_t b = vb_begin(m->value, sizeof(m->value));
+        vb_str(&b, dir < 0 ? "PAST_REF" : "FUTURE_REF");
         return 1;
     }
     int n = v10 / 10 * dir;
@@ -1728,17 +1794,16 @@ static int m_relative(const scan_t *s, size_t i, match_t *m)
         else
             y = s->py;
         match_init(m, i, k, TX_DATE);
-        if (y)
-            snprintf(m->value, sizeof(m->value), "%04d-%02d", y, mo);
-        else
-            snprintf(m->value, sizeof(m->value), "XXXX-%02d", mo);
+        set_month(m, y, mo);
         return 1;
     }
     if (has(s, j, LC_SEASON) && !the) {
         int se = val(s, j, LC_SEASON);
         match_init(m, i, j + 1, TX_DATE);
         if (!s->py) {
-            snprintf(m->value, sizeof(m->value), "XXXX-%s", season_names[se]);
+            vbuf_t b = vb_begin(m->value, sizeof(m->value));
+            vb_str(&b, "XXXX-");
+            vb_str(&b, season_names[se]);
             return 1;
         }
         /* Season index of the publication date: SP 3-5, SU 6-8, FA 9-11, WI 12-2. */
@@ -1750,7 +1815,10 @@ static int m_relative(const scan_t *s, size_t i, match_t *m)
             y--;
         else if (rel > 0 && se <= cur)
             y++;
-        snprintf(m->value, sizeof(m->value), "%04d-%s", y, season_names[se]);
+        vbuf_t b = vb_begin(m->value, sizeof(m->value));
+        vb_int(&b, y, 4);
+        vb_chr(&b, '-');
+        vb_str(&b, season_names[se]);
         return 1;
     }
     /* "the past two years", "the next few months" */
@@ -1860,13 +1928,30 @@ static int m_time(const scan_t *s, size_t i, match_t *m)
         return 0;
     match_init(m, i, j, TX_TIME);
     char day[16];
-    if (s->anchor_y && s->anchor_sent + 1 >= t->sent)
-        snprintf(day, sizeof(day), "%04d-%02d-%02d", s->anchor_y, s->anchor_m, s->anchor_d);
-    else if (s->py)
-        snprintf(day, sizeof(day), "%04d-%02d-%02d", s->py, s->pm, s->pd);
-    else
-        snprintf(day, sizeof(day), "XXXX-XX-XX");
-    snprintf(m->value, sizeof(m->value), "%sT%02d:%02d%s", day, hh, mm, zone == 1 ? "Z" : "");
+    vbuf_t db = vb_begin(day, sizeof(day));
+    if (s->anchor_y && s->anchor_sent + 1 >= t->sent) {
+        vb_int(&db, s->anchor_y, 4);
+        vb_chr(&db, '-');
+        vb_int(&db, s->anchor_m, 2);
+        vb_chr(&db, '-');
+        vb_int(&db, s->anchor_d, 2);
+    } else if (s->py) {
+        vb_int(&db, s->py, 4);
+        vb_chr(&db, '-');
+        vb_int(&db, s->pm, 2);
+        vb_chr(&db, '-');
+        vb_int(&db, s->pd, 2);
+    } else {
+        vb_str(&db, "XXXX-XX-XX");
+    }
+    vbuf_t b = vb_begin(m->value, sizeof(m->value));
+    vb_str(&b, day);
+    vb_chr(&b, 'T');
+    vb_int(&b, hh, 2);
+    vb_chr(&b, ':');
+    vb_int(&b, mm, 2);
+    if (zone == 1)
+        vb_chr(&b, 'Z');
     return 1;
 }
 
@@ -1934,10 +2019,14 @@ static int m_quarter(const scan_t *s, size_t i, match_t *m)
             y++;
     }
     match_init(m, i, e, TX_DATE);
+    vbuf_t b = vb_begin(m->value, sizeof(m->value));
     if (y)
-        snprintf(m->value, sizeof(m->value), "%04d-%c%d", y, is_half ? 'H' : 'Q', n);
+        vb_int(&b, y, 4);
     else
-        snprintf(m->value, sizeof(m->value), "XXXX-%c%d", is_half ? 'H' : 'Q', n);
+        vb_str(&b, "XXXX");
+    vb_chr(&b, '-');
+    vb_chr(&b, is_half ? 'H' : 'Q');
+    vb_int(&b, n, 1);
     take_the(s, m);
     return 1;
 }
@@ -1953,8 +2042,10 @@ static int m_season(const scan_t *s, size_t i, match_t *m)
     if (!is_year_num(s, k))
         return 0;
     match_init(m, i, k + 1, TX_DATE);
-    snprintf(m->value, sizeof(m->value), "%04d-%s", s->t[k].num,
-             season_names[val(s, i, LC_SEASON)]);
+    vbuf_t b = vb_begin(m->value, sizeof(m->value));
+    vb_int(&b, s->t[k].num, 4);
+    vb_chr(&b, '-');
+    vb_str(&b, season_names[val(s, i, LC_SEASON)]);
     take_the(s, m);
     return 1;
 }
@@ -1964,7 +2055,8 @@ static int m_set(const scan_t *s, size_t i, match_t *m)
 {
     if (has(s, i, LC_SET)) {
         match_init(m, i, i + 1, TX_SET);
-        snprintf(m->value, sizeof(m->value), "%s", s->t[i].lex->set_value);
+        vbuf_t b = vb_begin(m->value, sizeof(m->value));
+        vb_str(&b, s->t[i].lex->set_value);
         return 1;
     }
     if (!has(s, i, LC_QUANT))
@@ -1972,7 +2064,9 @@ static int m_set(const scan_t *s, size_t i, match_t *m)
     size_t j = i + 1;
     if (has(s, j, LC_WEEKDAY) && val(s, i, LC_QUANT) == QUANT_EVERY) {
         match_init(m, i, j + 1, TX_SET);
-        snprintf(m->value, sizeof(m->value), "XXXX-WXX-%d", val(s, j, LC_WEEKDAY));
+        vbuf_t b = vb_begin(m->value, sizeof(m->value));
+        vb_str(&b, "XXXX-WXX-");
+        vb_int(&b, val(s, j, LC_WEEKDAY), 1);
         return 1;
     }
     int v10 = 10;
@@ -2009,7 +2103,8 @@ static int m_century(const scan_t *s, size_t i, match_t *m)
     if (!is_word(s, j, "century"))
         return 0;
     match_init(m, i, j + 1, TX_DATE);
-    snprintf(m->value, sizeof(m->value), "%02d", n - 1);
+    vbuf_t b = vb_begin(m->value, sizeof(m->value));
+    vb_int(&b, n - 1, 2);
     take_the(s, m);
     return 1;
 }
@@ -2114,8 +2209,11 @@ static int m_modifier(const scan_t *s, size_t i, match_t *m)
     *m = in;
     m->b = of_form ? i - 1 : i;
     m->range_day = 0;
-    if (mod == MOD_MID && !of_form && strlen(in.value) == 4 && is_digit((unsigned char)in.value[0]))
-        snprintf(m->value, sizeof(m->value), "%.4s-06-XX", in.value);
+    if (mod == MOD_MID && !of_form && strlen(in.value) == 4 &&
+        is_digit((unsigned char)in.value[0])) {
+        memcpy(m->value + 5, "06-XX", sizeof("06-XX")); /* "2011" -> "2011-06-XX" */
+        m->value[4] = '-';
+    }
     return 1;
 }
 
