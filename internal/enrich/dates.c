@@ -66,6 +66,7 @@ typedef struct lex_entry {
     char word[LEX_WORD_MAX];           /* lower case; "" = free slot */
     uint8_t len;
     uint32_t classes;
+    uint32_t matchers;    /* bit k: inner_matchers[k] may start here (set once loaded) */
     int8_t val[LC_COUNT]; /* all values fit: months, numbers up to 100, enums */
     char set_value[12];   /* LC_SET: the TIMEX3 value */
 } lex_entry_t;
@@ -100,8 +101,7 @@ struct bl_dates {
     /* Open addressing index into lex, small enough to stay in L1:
      * 0 = free, else (hash >> 16) << 16 | (entry index + 1). */
     uint32_t *lex_slots;
-    uint32_t first_letters[LEX_WORD_MAX]; /* [length]: bit (c - 'a') set if a word starts with c */
-    uint32_t last_letters[LEX_WORD_MAX];  /* [length]: bit (c - 'a') set if a word ends with c */
+    uint32_t num_matchers, other_matchers; /* as lex_entry_t.matchers, for T_NUM and T_OTHER */
     phrase_t *phrases;
     size_t phrase_cap; /* power of two */
     int phrase_max_tokens;
@@ -137,18 +137,36 @@ static inline int eq_lower(const char *lower, size_t lower_len, const char *s, s
  * hashes and compares the words, not the bytes. */
 #define LEX_CHUNKS (LEX_WORD_MAX / 8)
 
+/* Eight (four) bytes in text order, first byte lowest, on any machine: the
+ * letter scan in tokenize() finds a word's end by the lowest non-letter byte
+ * and hands those bytes to lex_find_short. */
+static inline uint64_t load8(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+static inline uint32_t load4(const unsigned char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap32(w);
+#endif
+    return w;
+}
+
 static inline uint64_t load_partial(const unsigned char *p, size_t n) /* 1 <= n <= 8 */
 {
-    if (n == 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        return w;
-    }
+    if (n == 8)
+        return load8(p);
     uint64_t w = 0;
     if (n >= 4) {
-        uint32_t lo, hi;
-        memcpy(&lo, p, 4);
-        memcpy(&hi, p + n - 4, 4);
+        uint32_t lo = load4(p), hi = load4(p + n - 4);
         /* The two loads overlap when n < 8: the shared bytes are equal. */
         w = (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
     } else {
@@ -165,6 +183,14 @@ static inline uint64_t lower8(uint64_t w)
     uint64_t low7 = w & ~highs;
     uint64_t upper = (low7 + ones * (0x80 - 'A')) & ~(low7 + ones * (0x80 - 'Z' - 1)) & ~w & highs;
     return w | (upper >> 2);
+}
+
+/* 0x80 in each byte of @p w that is an ASCII letter. */
+static inline uint64_t letter_bytes8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t low7 = (w | ones * 0x20) & ~highs; /* upper case folded into lower */
+    return (low7 + ones * (0x80 - 'a')) & ~(low7 + ones * (0x80 - 'z' - 1)) & ~w & highs;
 }
 
 /* @p n is below LEX_WORD_MAX. The words are only compared with words made here. */
@@ -192,12 +218,9 @@ static inline int lex_equal(const lex_entry_t *e, const uint64_t w[LEX_CHUNKS])
     return ((e->chunks[0] ^ w[0]) | (e->chunks[1] ^ w[1]) | (e->chunks[2] ^ w[2])) == 0;
 }
 
-static const lex_entry_t *lex_find(const bl_dates_t *d, const char *s, size_t n)
+static inline __attribute__((always_inline)) const lex_entry_t *
+lex_probe(const bl_dates_t *d, const uint64_t w[LEX_CHUNKS])
 {
-    if (n == 0 || n >= LEX_WORD_MAX)
-        return NULL;
-    uint64_t w[LEX_CHUNKS];
-    lex_words(s, n, w);
     uint32_t h = lex_hash(w);
     for (size_t i = h & (LEX_SLOTS - 1);; i = (i + 1) & (LEX_SLOTS - 1)) {
         uint32_t slot = d->lex_slots[i];
@@ -209,6 +232,24 @@ static const lex_entry_t *lex_find(const bl_dates_t *d, const char *s, size_t n)
                 return e;
         }
     }
+}
+
+static const lex_entry_t *lex_find(const bl_dates_t *d, const char *s, size_t n)
+{
+    if (n == 0 || n >= LEX_WORD_MAX)
+        return NULL;
+    uint64_t w[LEX_CHUNKS];
+    lex_words(s, n, w);
+    return lex_probe(d, w);
+}
+
+/* As lex_find for a word of @p n (1 to 8) letters whose bytes are the low
+ * bytes of @p bytes, read by load8 (as lex_words reads them). */
+static inline const lex_entry_t *lex_find_short(const bl_dates_t *d, uint64_t bytes, size_t n)
+{
+    uint64_t keep = n == 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
+    uint64_t w[LEX_CHUNKS] = {lower8(bytes & keep), 0, 0};
+    return lex_probe(d, w);
 }
 
 /* @returns the entry for @p word (shorter than LEX_WORD_MAX), added if new; NULL when the
@@ -230,11 +271,6 @@ static lex_entry_t *lex_get(bl_dates_t *d, const char *word)
                 e->word[k] = (char)lower_ascii((unsigned char)word[k]);
             e->len = (uint8_t)n;
             d->lex_slots[i] = (h >> 16) << 16 | (uint32_t)d->lex_count;
-            unsigned char c0 = (unsigned char)e->word[0], cn = (unsigned char)e->word[n - 1];
-            if (c0 >= 'a' && c0 <= 'z')
-                d->first_letters[n] |= 1u << (c0 - 'a');
-            if (cn >= 'a' && cn <= 'z')
-                d->last_letters[n] |= 1u << (cn - 'a');
             return e;
         }
         if ((slot >> 16) == (h >> 16)) {
@@ -496,6 +532,10 @@ static int load_phrase_line(bl_dates_t *d, char **f, char *err, size_t errn)
     }
 }
 
+#define K_NUM   0x1 /* a matcher may start at a number token */
+#define K_OTHER 0x2 /* ... at a letters-and-digits token ("FY2008", "Q3") */
+static uint32_t matchers_for(uint32_t classes, uint32_t kinds);
+
 typedef int (*line_fn)(bl_dates_t *d, char **f, char *err, size_t errn);
 
 static int load_file(bl_dates_t *d, const char *config_dir, const char *name, line_fn fn,
@@ -566,6 +606,10 @@ bl_dates_t *bl_dates_new(const char *config_dir, char *errstr, size_t errstr_siz
         bl_dates_destroy(d);
         return NULL;
     }
+    for (size_t k = 0; k < d->lex_count; k++)
+        d->lex[k].matchers = matchers_for(d->lex[k].classes, 0);
+    d->num_matchers = matchers_for(0, K_NUM);
+    d->other_matchers = matchers_for(0, K_OTHER);
     return d;
 }
 
@@ -738,20 +782,27 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
         k->flags = space ? F_SPACE : 0;
         space = 0;
         size_t wj = i;
+        uint64_t head = 0; /* the first 8 bytes from i, when there are 8 */
         if (char_class[c] & CC_ALPHA) {
             /* Most tokens are plain words: letters up to a byte that is neither letter nor digit.
-             */
-            while (wj < len && (char_class[(unsigned char)s[wj]] & CC_ALPHA))
-                wj++;
+             * Most words are shorter than 8 letters: one look at 8 bytes finds the end. */
+            if (i + 8 <= len) {
+                head = load8((const unsigned char *)s + i);
+                uint64_t stops = ~letter_bytes8(head) & 0x8080808080808080ULL;
+                wj = stops ? i + (size_t)__builtin_ctzll(stops) / 8 : i + 8;
+            }
+            if (wj == i || wj == i + 8)
+                while (wj < len && (char_class[(unsigned char)s[wj]] & CC_ALPHA))
+                    wj++;
         }
         if (wj > i && (wj == len || !(char_class[(unsigned char)s[wj]] & CC_DIGIT))) {
             k->kind = T_WORD;
             if (c >= 'A' && c <= 'Z')
                 k->flags |= F_CAP;
             size_t wl = wj - i;
-            /* Most words are no lexicon word: test length, first and last letter first. */
-            if (wl < LEX_WORD_MAX && (d->first_letters[wl] >> (lower_ascii(c) - 'a') & 1) &&
-                (d->last_letters[wl] >> (lower_ascii((unsigned char)s[wj - 1]) - 'a') & 1))
+            if (wl <= 8 && i + 8 <= len)
+                k->lex = lex_find_short(d, head, wl);
+            else
                 k->lex = lex_find(d, s + i, wl);
             k->end = (uint32_t)wj;
             i = wj;
@@ -773,11 +824,7 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
                 k->kind = T_WORD;
                 if (c >= 'A' && c <= 'Z')
                     k->flags |= F_CAP;
-                size_t wl = j - i;
-                /* Most words are no lexicon word: test length and first letter first. */
-                if (wl < LEX_WORD_MAX && (d->first_letters[wl] >> (lower_ascii(c) - 'a') & 1) &&
-                    (d->last_letters[wl] >> (lower_ascii((unsigned char)s[j - 1]) - 'a') & 1))
-                    k->lex = lex_find(d, s + i, wl);
+                k->lex = lex_find(d, s + i, j - i);
             } else if (letters >= 1000 || (letters && !is_digit(c))) {
                 k->kind = T_OTHER;
             } else {
@@ -884,11 +931,14 @@ static inline int is_word(const scan_t *s, size_t i, const char *w)
     if (i >= s->n || s->t[i].kind != T_WORD)
         return 0;
     size_t n = s->t[i].end - s->t[i].start;
+    /* Inlined with a literal @p w, strlen is a constant: most calls end here. */
+    if (n != strlen(w))
+        return 0;
     const char *p = s->text + s->t[i].start;
     for (size_t k = 0; k < n; k++)
-        if (!w[k] || (unsigned char)w[k] != lower_ascii((unsigned char)p[k]))
+        if ((unsigned char)w[k] != lower_ascii((unsigned char)p[k]))
             return 0;
-    return w[n] == '\0';
+    return 1;
 }
 
 static int is_punct(const scan_t *s, size_t i, char c)
@@ -2113,9 +2163,7 @@ typedef int (*matcher_fn)(const scan_t *s, size_t i, match_t *m);
 
 static int m_modifier(const scan_t *s, size_t i, match_t *m);
 
-#define CL(c)   (1u << (c))
-#define K_NUM   0x1 /* the matcher may start at a number token */
-#define K_OTHER 0x2 /* ... at a letters-and-digits token ("FY2008", "Q3") */
+#define CL(c) (1u << (c))
 
 /* Each matcher with the word classes and token kinds it can start at, so
  * that most tokens are turned away after one test. */
@@ -2147,6 +2195,17 @@ static const struct {
      CL(LC_RELATIVE) | CL(LC_ORDINAL) | CL(LC_SEASON) | CL(LC_SET) | CL(LC_QUANT) |                \
      CL(LC_NUMBER) | CL(LC_APPROX) | CL(LC_MODIFIER))
 
+/* @returns the set of inner_matchers[] (bit k for entry k) that may start at a
+ * word of @p classes or a token of kind @p kinds. */
+static uint32_t matchers_for(uint32_t classes, uint32_t kinds)
+{
+    uint32_t set = 0;
+    for (size_t k = 0; k < ARRAY_LEN(inner_matchers); k++)
+        if ((inner_matchers[k].classes & classes) || (inner_matchers[k].kinds & kinds))
+            set |= 1u << k;
+    return set;
+}
+
 static int try_inner(const scan_t *s, size_t i, match_t *best)
 {
     int found = 0;
@@ -2154,18 +2213,16 @@ static int try_inner(const scan_t *s, size_t i, match_t *best)
     if (i >= s->n)
         return 0;
     const tok_t *t = &s->t[i];
-    uint32_t classes = 0, kind = 0;
+    uint32_t todo = 0;
     if (t->kind == T_WORD && t->lex)
-        classes = t->lex->classes;
+        todo = t->lex->matchers;
     else if (t->kind == T_NUM)
-        kind = K_NUM;
+        todo = s->d->num_matchers;
     else if (t->kind == T_OTHER)
-        kind = K_OTHER;
-    if (!(classes & START_CLASSES) && !kind)
-        return 0;
-    for (size_t k = 0; k < ARRAY_LEN(inner_matchers); k++) {
-        if (!(inner_matchers[k].classes & classes) && !(inner_matchers[k].kinds & kind))
-            continue;
+        todo = s->d->other_matchers;
+    /* In table order: on equal extents the first matcher wins. */
+    for (; todo; todo &= todo - 1) {
+        int k = __builtin_ctz(todo);
         if (inner_matchers[k].fn(s, i, &m) &&
             (!found || m.e > best->e || (m.e == best->e && m.b < best->b))) {
             *best = m;
