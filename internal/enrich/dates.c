@@ -67,6 +67,7 @@ typedef struct lex_entry {
     uint8_t len;
     uint32_t classes;
     uint32_t matchers;    /* bit k: inner_matchers[k] may start here (set once loaded) */
+    uint8_t starts;       /* an expression may start here: a START_CLASSES word (set once loaded) */
     int8_t val[LC_COUNT]; /* all values fit: months, numbers up to 100, enums */
     char set_value[12];   /* LC_SET: the TIMEX3 value */
 } lex_entry_t;
@@ -205,12 +206,12 @@ static inline void lex_words(const char *s, size_t n, uint64_t w[LEX_CHUNKS])
 
 static inline uint32_t lex_hash(const uint64_t w[LEX_CHUNKS])
 {
-    uint64_t h = (w[0] * 0x9e3779b97f4a7c15ULL) ^ (w[1] * 0xc2b2ae3d27d4eb4fULL) ^
-                 (w[2] * 0x165667b19e3779f9ULL);
-    h ^= h >> 32;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 29;
-    return (uint32_t)h;
+    /* Multiplicative hashing: the high bits of the product depend on every input bit.
+     * Most words fit in w[0], so this is one multiply for them. */
+    uint64_t h = (w[0] ^ w[1] * 0xc2b2ae3d27d4eb4fULL ^ w[2] * 0x165667b19e3779f9ULL) *
+                 0x9e3779b97f4a7c15ULL;
+    /* The slot index is the low bits: fold the top ones in. */
+    return (uint32_t)(h >> 32) ^ (uint32_t)(h >> 52);
 }
 
 static inline int lex_equal(const lex_entry_t *e, const uint64_t w[LEX_CHUNKS])
@@ -240,6 +241,14 @@ static const lex_entry_t *lex_find(const bl_dates_t *d, const char *s, size_t n)
         return NULL;
     uint64_t w[LEX_CHUNKS];
     lex_words(s, n, w);
+    return lex_probe(d, w);
+}
+
+/* As lex_find for a word of @p n (1 to 7) ASCII letters, the low bytes of
+ * @p bytes (read by load8): with letters only, setting 0x20 is lower-casing. */
+static inline const lex_entry_t *lex_find_letters(const bl_dates_t *d, uint64_t bytes, size_t n)
+{
+    uint64_t w[LEX_CHUNKS] = {(bytes | 0x2020202020202020ULL) & ((1ULL << (8 * n)) - 1), 0, 0};
     return lex_probe(d, w);
 }
 
@@ -532,6 +541,12 @@ static int load_phrase_line(bl_dates_t *d, char **f, char *err, size_t errn)
     }
 }
 
+#define CL(c) (1u << (c))
+/* Every class some matcher (or m_modifier) starts at. */
+#define START_CLASSES                                                                              \
+    (CL(LC_PHRASE) | CL(LC_MONTH) | CL(LC_MONTH_ABBR) | CL(LC_CUE) | CL(LC_WEEKDAY) |              \
+     CL(LC_RELATIVE) | CL(LC_ORDINAL) | CL(LC_SEASON) | CL(LC_SET) | CL(LC_QUANT) |                \
+     CL(LC_NUMBER) | CL(LC_APPROX) | CL(LC_MODIFIER))
 #define K_NUM   0x1 /* a matcher may start at a number token */
 #define K_OTHER 0x2 /* ... at a letters-and-digits token ("FY2008", "Q3") */
 static uint32_t matchers_for(uint32_t classes, uint32_t kinds);
@@ -606,8 +621,10 @@ bl_dates_t *bl_dates_new(const char *config_dir, char *errstr, size_t errstr_siz
         bl_dates_destroy(d);
         return NULL;
     }
-    for (size_t k = 0; k < d->lex_count; k++)
+    for (size_t k = 0; k < d->lex_count; k++) {
         d->lex[k].matchers = matchers_for(d->lex[k].classes, 0);
+        d->lex[k].starts = (d->lex[k].classes & START_CLASSES) != 0;
+    }
     d->num_matchers = matchers_for(0, K_NUM);
     d->other_matchers = matchers_for(0, K_OTHER);
     return d;
@@ -684,6 +701,8 @@ enum tok_kind { T_WORD, T_NUM, T_PUNCT, T_OTHER };
 #define F_SPACE   0x02 /* whitespace before the token */
 #define F_CLOCK   0x04 /* "18:00": num = hh * 100 + mm */
 #define F_DECIMAL 0x08 /* "2.5": num = integer part */
+#define F_START   0x10 /* a number, letters-and-digits, or lexicon word an expression may start at \
+                        */
 enum { SUF_NONE, SUF_ORD, SUF_S, SUF_AM, SUF_PM };
 
 typedef struct tok {
@@ -777,6 +796,32 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
             cap *= 2;
         }
         tok_t *k = &t[n];
+        if ((char_class[c] & CC_ALPHA) && i + 8 <= len) {
+            /* Most tokens are words shorter than 8 letters followed by a space or punctuation:
+             * one look at 8 bytes finds the end and gives the lexicon key. */
+            uint64_t head = load8((const unsigned char *)s + i);
+            uint64_t stops = ~letter_bytes8(head) & 0x8080808080808080ULL;
+            size_t wl = stops ? (size_t)__builtin_ctzll(stops) / 8 : 8;
+            if (wl < 8 && !(char_class[(unsigned char)(head >> (8 * wl))] & CC_DIGIT)) {
+                *k = (tok_t){
+                    .start = (uint32_t)i,
+                    .end = (uint32_t)(i + wl),
+                    .kind = T_WORD,
+                    .flags = (uint8_t)((space ? F_SPACE : 0) | (c >= 'A' && c <= 'Z' ? F_CAP : 0)),
+                    .sent = sent,
+                    .lex = lex_find_letters(d, head, wl)};
+                if (k->lex && k->lex->starts)
+                    k->flags |= F_START;
+                n++;
+                i += wl;
+                space = 0;
+                if (i < len && s[i] == ' ') { /* the usual single space, without a loop turn */
+                    space = 1;
+                    i++;
+                }
+                continue;
+            }
+        }
         memset(k, 0, sizeof(*k));
         k->start = (uint32_t)i;
         k->flags = space ? F_SPACE : 0;
@@ -887,6 +932,9 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
             i += clen;
         }
         k->sent = sent;
+        if (k->kind == T_NUM || k->kind == T_OTHER ||
+            (k->kind == T_WORD && k->lex && k->lex->starts))
+            k->flags |= F_START;
         n++;
         /* Sentence end: . ! ? followed by space and a capital or a digit. */
         if (k->kind == T_PUNCT && (c == '.' || c == '!' || c == '?') && i + 1 < len &&
@@ -2163,8 +2211,6 @@ typedef int (*matcher_fn)(const scan_t *s, size_t i, match_t *m);
 
 static int m_modifier(const scan_t *s, size_t i, match_t *m);
 
-#define CL(c) (1u << (c))
-
 /* Each matcher with the word classes and token kinds it can start at, so
  * that most tokens are turned away after one test. */
 static const struct {
@@ -2188,12 +2234,6 @@ static const struct {
     {m_duration, CL(LC_NUMBER), K_NUM},
     {m_approx, CL(LC_APPROX) | CL(LC_CUE), 0},
 };
-
-/* Every class some matcher (or m_modifier) starts at. */
-#define START_CLASSES                                                                              \
-    (CL(LC_PHRASE) | CL(LC_MONTH) | CL(LC_MONTH_ABBR) | CL(LC_CUE) | CL(LC_WEEKDAY) |              \
-     CL(LC_RELATIVE) | CL(LC_ORDINAL) | CL(LC_SEASON) | CL(LC_SET) | CL(LC_QUANT) |                \
-     CL(LC_NUMBER) | CL(LC_APPROX) | CL(LC_MODIFIER))
 
 /* @returns the set of inner_matchers[] (bit k for entry k) that may start at a
  * word of @p classes or a token of kind @p kinds. */
@@ -2374,9 +2414,7 @@ int bl_dates_extract(const bl_dates_t *dates, const bl_doc_t *doc, json_t *recor
         const tok_t *t = &s.t[i];
         match_t m;
         /* Only numbers and words of a starting class begin an expression. */
-        if (t->kind == T_PUNCT ||
-            (t->kind == T_WORD && (!t->lex || !(t->lex->classes & START_CLASSES))) ||
-            !try_at(&s, i, &m)) {
+        if (!(t->flags & F_START) || !try_at(&s, i, &m)) {
             i++;
             continue;
         }
