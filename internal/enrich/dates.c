@@ -86,6 +86,7 @@ static const char *const type_names[] = {"DATE", "TIME", "DURATION", "SET"};
 
 typedef struct phrase {
     char key[PHRASE_KEY_MAX]; /* "" = free slot */
+    uint8_t key_len;
     uint8_t type;
     uint8_t kind;
     uint8_t unit; /* PK_ANCHOR */
@@ -114,12 +115,15 @@ static inline unsigned char lower_ascii(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
 }
 
+#define FNV_BASIS 2166136261u
+#define FNV_PRIME 16777619u
+
 static inline uint32_t hash_lower(const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;
+    uint32_t h = FNV_BASIS;
     for (size_t i = 0; i < n; i++) {
         h ^= lower_ascii((unsigned char)s[i]);
-        h *= 16777619u;
+        h *= FNV_PRIME;
     }
     return h;
 }
@@ -140,7 +144,7 @@ static inline int eq_lower(const char *lower, size_t lower_len, const char *s, s
 
 /* Eight (four) bytes in text order, first byte lowest, on any machine: the
  * letter scan in tokenize() finds a word's end by the lowest non-letter byte
- * and hands those bytes to lex_find_short. */
+ * and hands those bytes to lex_find_letters. */
 static inline uint64_t load8(const unsigned char *p)
 {
     uint64_t w;
@@ -244,20 +248,20 @@ static const lex_entry_t *lex_find(const bl_dates_t *d, const char *s, size_t n)
     return lex_probe(d, w);
 }
 
-/* As lex_find for a word of @p n (1 to 7) ASCII letters, the low bytes of
- * @p bytes (read by load8): with letters only, setting 0x20 is lower-casing. */
-static inline const lex_entry_t *lex_find_letters(const bl_dates_t *d, uint64_t bytes, size_t n)
+/* The low @p n bytes of @p w (all of them when n >= 8). */
+static inline uint64_t low_bytes(uint64_t w, size_t n)
 {
-    uint64_t w[LEX_CHUNKS] = {(bytes | 0x2020202020202020ULL) & ((1ULL << (8 * n)) - 1), 0, 0};
-    return lex_probe(d, w);
+    return n >= 8 ? w : w & ((1ULL << (8 * n)) - 1);
 }
 
-/* As lex_find for a word of @p n (1 to 8) letters whose bytes are the low
- * bytes of @p bytes, read by load8 (as lex_words reads them). */
-static inline const lex_entry_t *lex_find_short(const bl_dates_t *d, uint64_t bytes, size_t n)
+/* As lex_find for a word of @p n (1 to 15) ASCII letters, the low bytes of
+ * @p lo and then @p hi (read by load8): with letters only, setting 0x20 is lower-casing. */
+static inline const lex_entry_t *lex_find_letters(const bl_dates_t *d, uint64_t lo, uint64_t hi,
+                                                  size_t n)
 {
-    uint64_t keep = n == 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
-    uint64_t w[LEX_CHUNKS] = {lower8(bytes & keep), 0, 0};
+    const uint64_t case_bits = 0x2020202020202020ULL;
+    uint64_t w[LEX_CHUNKS] = {low_bytes(lo | case_bits, n),
+                              n > 8 ? low_bytes(hi | case_bits, n - 8) : 0, 0};
     return lex_probe(d, w);
 }
 
@@ -290,14 +294,16 @@ static lex_entry_t *lex_get(bl_dates_t *d, const char *word)
     }
 }
 
-static const phrase_t *phrase_find(const bl_dates_t *d, const char *key, size_t n)
+/* @p key is lower case already and @p h is hash_lower of it: a phrase is
+ * looked up word by word as it grows, and its hash grows with it. */
+static const phrase_t *phrase_find(const bl_dates_t *d, const char *key, size_t n, uint32_t h)
 {
     size_t mask = d->phrase_cap - 1;
-    for (size_t i = hash_lower(key, n) & mask;; i = (i + 1) & mask) {
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
         const phrase_t *p = &d->phrases[i];
         if (!p->key[0])
             return NULL;
-        if (eq_lower(p->key, strlen(p->key), key, n))
+        if (p->key_len == n && memcmp(p->key, key, n) == 0)
             return p;
     }
 }
@@ -429,6 +435,7 @@ static int load_phrase_line(bl_dates_t *d, char **f, char *err, size_t errn)
     memset(&p, 0, sizeof(p));
     for (size_t k = 0; k < n; k++)
         p.key[k] = (char)lower_ascii((unsigned char)f[0][k]);
+    p.key_len = (uint8_t)n;
     p.type = (uint8_t)type;
     const char *t = f[2];
     if (!valid_utf8(t)) {
@@ -701,8 +708,9 @@ enum tok_kind { T_WORD, T_NUM, T_PUNCT, T_OTHER };
 #define F_SPACE   0x02 /* whitespace before the token */
 #define F_CLOCK   0x04 /* "18:00": num = hh * 100 + mm */
 #define F_DECIMAL 0x08 /* "2.5": num = integer part */
-#define F_START   0x10 /* a number, letters-and-digits, or lexicon word an expression may start at \
-                        */
+#define F_START                                                                                    \
+    0x10 /* a number, letters-and-digits, or lexicon word an expression may start at               \
+          */
 enum { SUF_NONE, SUF_ORD, SUF_S, SUF_AM, SUF_PM };
 
 typedef struct tok {
@@ -796,26 +804,39 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
             cap *= 2;
         }
         tok_t *k = &t[n];
-        if ((char_class[c] & CC_ALPHA) && i + 8 <= len) {
-            /* Most tokens are words shorter than 8 letters followed by a space or punctuation:
-             * one look at 8 bytes finds the end and gives the lexicon key. */
-            uint64_t head = load8((const unsigned char *)s + i);
-            uint64_t stops = ~letter_bytes8(head) & 0x8080808080808080ULL;
-            size_t wl = stops ? (size_t)__builtin_ctzll(stops) / 8 : 8;
-            if (wl < 8 && !(char_class[(unsigned char)(head >> (8 * wl))] & CC_DIGIT)) {
+        if ((char_class[c] & CC_ALPHA) && i + 16 <= len) {
+            /* Most tokens are words shorter than 16 letters followed by a space or punctuation:
+             * one or two looks at 8 bytes find the end and give the lexicon key. */
+            const unsigned char *p = (const unsigned char *)s + i;
+            uint64_t lo = load8(p), hi = 0;
+            uint64_t stops = ~letter_bytes8(lo) & 0x8080808080808080ULL;
+            size_t wl = 0;
+            unsigned char next = 0;
+            if (stops) {
+                wl = (size_t)__builtin_ctzll(stops) / 8;
+                next = (unsigned char)(lo >> (8 * wl));
+            } else {
+                hi = load8(p + 8);
+                stops = ~letter_bytes8(hi) & 0x8080808080808080ULL;
+                if (stops) {
+                    wl = 8 + (size_t)__builtin_ctzll(stops) / 8;
+                    next = (unsigned char)(hi >> (8 * (wl - 8)));
+                }
+            }
+            if (wl && !(char_class[next] & CC_DIGIT)) {
                 *k = (tok_t){
                     .start = (uint32_t)i,
                     .end = (uint32_t)(i + wl),
                     .kind = T_WORD,
                     .flags = (uint8_t)((space ? F_SPACE : 0) | (c >= 'A' && c <= 'Z' ? F_CAP : 0)),
                     .sent = sent,
-                    .lex = lex_find_letters(d, head, wl)};
+                    .lex = lex_find_letters(d, lo, hi, wl)};
                 if (k->lex && k->lex->starts)
                     k->flags |= F_START;
                 n++;
                 i += wl;
                 space = 0;
-                if (i < len && s[i] == ' ') { /* the usual single space, without a loop turn */
+                if (s[i] == ' ') { /* the usual single space, without a loop turn */
                     space = 1;
                     i++;
                 }
@@ -827,28 +848,16 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
         k->flags = space ? F_SPACE : 0;
         space = 0;
         size_t wj = i;
-        uint64_t head = 0; /* the first 8 bytes from i, when there are 8 */
         if (char_class[c] & CC_ALPHA) {
-            /* Most tokens are plain words: letters up to a byte that is neither letter nor digit.
-             * Most words are shorter than 8 letters: one look at 8 bytes finds the end. */
-            if (i + 8 <= len) {
-                head = load8((const unsigned char *)s + i);
-                uint64_t stops = ~letter_bytes8(head) & 0x8080808080808080ULL;
-                wj = stops ? i + (size_t)__builtin_ctzll(stops) / 8 : i + 8;
-            }
-            if (wj == i || wj == i + 8)
-                while (wj < len && (char_class[(unsigned char)s[wj]] & CC_ALPHA))
-                    wj++;
+            /* Plain words: letters up to a byte that is neither letter nor digit. */
+            while (wj < len && (char_class[(unsigned char)s[wj]] & CC_ALPHA))
+                wj++;
         }
         if (wj > i && (wj == len || !(char_class[(unsigned char)s[wj]] & CC_DIGIT))) {
             k->kind = T_WORD;
             if (c >= 'A' && c <= 'Z')
                 k->flags |= F_CAP;
-            size_t wl = wj - i;
-            if (wl <= 8 && i + 8 <= len)
-                k->lex = lex_find_short(d, head, wl);
-            else
-                k->lex = lex_find(d, s + i, wl);
+            k->lex = lex_find(d, s + i, wj - i);
             k->end = (uint32_t)wj;
             i = wj;
         } else if (is_digit(c) || is_alpha(c)) {
@@ -1359,22 +1368,28 @@ static int m_phrase(const scan_t *s, size_t i, match_t *m)
 {
     if (!has(s, i, LC_PHRASE))
         return 0;
-    char key[PHRASE_KEY_MAX];
+    char key[PHRASE_KEY_MAX]; /* lower case */
     size_t kn = 0;
+    uint32_t h = FNV_BASIS; /* hash_lower(key, kn) */
     const phrase_t *best = NULL;
     size_t best_e = 0;
     for (size_t j = i; j < s->n && j < i + (size_t)s->d->phrase_max_tokens; j++) {
         const tok_t *t = &s->t[j];
         size_t tl = t->end - t->start;
-        if (j > i && (t->flags & F_SPACE))
+        if (j > i && (t->flags & F_SPACE)) {
             key[kn++] = ' ';
+            h = (h ^ ' ') * FNV_PRIME;
+        }
         if (kn + tl >= sizeof(key) || (j > i && s->t[j].sent != s->t[i].sent))
             break;
         if (j > i && t->kind != T_PUNCT && !has(s, j, LC_PHRASE_PART))
             break; /* no phrase goes on with this word */
-        memcpy(key + kn, s->text + t->start, tl);
-        kn += tl;
-        const phrase_t *p = phrase_find(s->d, key, kn);
+        for (size_t q = 0; q < tl; q++) {
+            unsigned char c = lower_ascii((unsigned char)s->text[t->start + q]);
+            key[kn++] = (char)c;
+            h = (h ^ c) * FNV_PRIME;
+        }
+        const phrase_t *p = phrase_find(s->d, key, kn, h);
         if (p) {
             best = p;
             best_e = j + 1;
