@@ -779,14 +779,14 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
     size_t cap = stack_cap, n = 0;
     tok_t *t = stack;
     int32_t sent = 0;
-    int space = 1;
+    uint8_t space = F_SPACE; /* whitespace before the next token: F_SPACE or 0 */
     size_t i = 0;
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
         if (char_class[c] & CC_SPACE) {
             if (c == '\n' && n > 0 && t[n - 1].sent == sent)
                 sent++;
-            space = 1;
+            space = F_SPACE;
             i++;
             continue;
         }
@@ -824,20 +824,19 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
                 }
             }
             if (wl && !(char_class[next] & CC_DIGIT)) {
-                *k = (tok_t){
-                    .start = (uint32_t)i,
-                    .end = (uint32_t)(i + wl),
-                    .kind = T_WORD,
-                    .flags = (uint8_t)((space ? F_SPACE : 0) | (c >= 'A' && c <= 'Z' ? F_CAP : 0)),
-                    .sent = sent,
-                    .lex = lex_find_letters(d, lo, hi, wl)};
+                *k = (tok_t){.start = (uint32_t)i,
+                             .end = (uint32_t)(i + wl),
+                             .kind = T_WORD,
+                             .flags = (uint8_t)(space | ((unsigned)(c - 'A') < 26 ? F_CAP : 0)),
+                             .sent = sent,
+                             .lex = lex_find_letters(d, lo, hi, wl)};
                 if (k->lex && k->lex->starts)
                     k->flags |= F_START;
                 n++;
                 i += wl;
                 space = 0;
                 if (s[i] == ' ') { /* the usual single space, without a loop turn */
-                    space = 1;
+                    space = F_SPACE;
                     i++;
                 }
                 continue;
@@ -845,7 +844,7 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
         }
         memset(k, 0, sizeof(*k));
         k->start = (uint32_t)i;
-        k->flags = space ? F_SPACE : 0;
+        k->flags = space;
         space = 0;
         size_t wj = i;
         if (char_class[c] & CC_ALPHA) {

@@ -296,6 +296,31 @@ static void test_utf8_offsets(void **state)
     json_decref(empty);
 }
 
+static void test_word_lengths(void **state)
+{
+    /* Words are read 8 bytes at a time: lexicon words of 8 letters or more, in any case,
+     * long words that are no lexicon word, and words in the last bytes of the text. */
+    one("SEPTEMBER 11, 2001 changed everything.", "SEPTEMBER 11, 2001", "2001-09-11", "DATE");
+    one("Counterrevolutionary forces struck on Wednesday.", "Wednesday", "2021-12-29", "DATE");
+    one("The internationalization ended on Thursday, December 30.", "Thursday, December 30",
+        "2021-12-30", "DATE");
+    one("It took approximately three years.", "approximately three years", "P3Y", "DURATION");
+    one("It happened yesterday", "yesterday", "2021-12-30", "DATE");
+    one("Today", "Today", "2021-12-31", "DATE");
+}
+
+static void test_years_below_1000(void **state)
+{
+    /* Values are zero-padded as printf's %04d would, a minus sign included. */
+    const char *text = "It happened two years ago. Ten decades ago. Sales rose last year.";
+    json_t *arr = run(text, 1, 6, 15);
+    assert_int_equal(json_array_size(arr), 3);
+    expect(arr, 0, text, "two years ago", "-001", "DATE");
+    expect(arr, 1, text, "Ten decades ago", "-099", "DATE");
+    expect(arr, 2, text, "last year", "0000", "DATE");
+    json_decref(arr);
+}
+
 static void test_bad_config(void **state)
 {
     char errstr[256] = "";
@@ -319,6 +344,8 @@ int main(void)
         cmocka_unit_test(test_false_positives),
         cmocka_unit_test(test_unknown_publication_date),
         cmocka_unit_test(test_utf8_offsets),
+        cmocka_unit_test(test_word_lengths),
+        cmocka_unit_test(test_years_below_1000),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
