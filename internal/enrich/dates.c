@@ -68,6 +68,7 @@ typedef struct lex_entry {
     uint32_t classes;
     uint32_t matchers;    /* bit k: inner_matchers[k] may start here (set once loaded) */
     uint8_t starts;       /* an expression may start here: a START_CLASSES word (set once loaded) */
+    uint8_t phrase_alone; /* LC_PHRASE: the word alone is a phrase ("yesterday") */
     int8_t val[LC_COUNT]; /* all values fit: months, numbers up to 100, enums */
     char set_value[12];   /* LC_SET: the TIMEX3 value */
 } lex_entry_t;
@@ -517,6 +518,8 @@ static int load_phrase_line(bl_dates_t *d, char **f, char *err, size_t errn)
         return -1;
     }
     first_entry->classes |= 1u << LC_PHRASE;
+    if (ntok == 1)
+        first_entry->phrase_alone = 1;
     for (size_t k = first; k < n;) {
         if (!isalnum((unsigned char)p.key[k])) {
             k++;
@@ -1366,6 +1369,12 @@ static void take_the(const scan_t *s, match_t *m)
 static int m_phrase(const scan_t *s, size_t i, match_t *m)
 {
     if (!has(s, i, LC_PHRASE))
+        return 0;
+    /* Most phrase words ("the", "this") begin a phrase only with a phrase word or punctuation
+     * after them in the same sentence: without one, no key can match. */
+    if (!s->t[i].lex->phrase_alone &&
+        !(i + 1 < s->n && s->t[i + 1].sent == s->t[i].sent &&
+          (s->t[i + 1].kind == T_PUNCT || has(s, i + 1, LC_PHRASE_PART))))
         return 0;
     char key[PHRASE_KEY_MAX]; /* lower case */
     size_t kn = 0;
