@@ -2433,11 +2433,14 @@ int bl_dates_extract(const bl_dates_t *dates, const bl_doc_t *doc, json_t *recor
     }
     int rc = 0;
     size_t i = 0;
-    while (i < s.n && rc == 0) {
-        const tok_t *t = &s.t[i];
-        match_t m;
+    while (rc == 0) {
         /* Only numbers and words of a starting class begin an expression. */
-        if (!(t->flags & F_START) || !try_at(&s, i, &m)) {
+        while (i < s.n && !(s.t[i].flags & F_START))
+            i++;
+        if (i >= s.n)
+            break;
+        match_t m;
+        if (!try_at(&s, i, &m)) {
             i++;
             continue;
         }
