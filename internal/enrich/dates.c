@@ -711,9 +711,8 @@ enum tok_kind { T_WORD, T_NUM, T_PUNCT, T_OTHER };
 #define F_SPACE   0x02 /* whitespace before the token */
 #define F_CLOCK   0x04 /* "18:00": num = hh * 100 + mm */
 #define F_DECIMAL 0x08 /* "2.5": num = integer part */
-#define F_START                                                                                    \
-    0x10 /* a number, letters-and-digits, or lexicon word an expression may start at               \
-          */
+/* A number, letters-and-digits, or a lexicon word an expression may start at. */
+#define F_START 0x10
 enum { SUF_NONE, SUF_ORD, SUF_S, SUF_AM, SUF_PM };
 
 typedef struct tok {
@@ -813,7 +812,7 @@ static int tokenize(const bl_dates_t *d, const char *s, size_t len, tok_t *stack
             const unsigned char *p = (const unsigned char *)s + i;
             uint64_t lo = load8(p), hi = 0;
             uint64_t stops = ~letter_bytes8(lo) & 0x8080808080808080ULL;
-            size_t wl = 0;
+            size_t wl = 0; /* stays 0 for 16 letters or more: the general path below */
             unsigned char next = 0;
             if (stops) {
                 wl = (size_t)__builtin_ctzll(stops) / 8;
