@@ -55,10 +55,23 @@ typedef struct src_signature {
     size_t opening_len, later_len;
 } src_signature_t;
 
+/* Word lists are short, but in_list() runs on most paragraph openings: an
+ * indexed list is sorted by length so a look-up compares only the words of
+ * the right length. */
+#define SRC_LEN_BUCKETS 32
+
+/* Filters: a bit per filter_bit() of three bytes. */
+#define SRC_FILTER_BITS 32768
+
 typedef struct src_strs {
     const char **v;
     size_t *len;
     size_t n, cap;
+    /* After strs_index(): the words of length L < SRC_LEN_BUCKETS - 1 are
+     * [by_len[L], by_len[L + 1]); longer ones start at by_len[SRC_LEN_BUCKETS - 1]. */
+    size_t by_len[SRC_LEN_BUCKETS];
+    /* filter_bit(first byte, second byte or 0, length) of every word. */
+    uint8_t filter[SRC_FILTER_BITS / 8];
 } src_strs_t;
 
 struct bl_sources {
@@ -72,7 +85,12 @@ struct bl_sources {
     src_slot_t *slots;
     size_t nslots; /* power of two */
     unsigned char first_byte[256];
-    uint8_t first_pair[65536 / 8]; /* bit per (byte, byte) that can open an alias */
+    unsigned char separator_first[256]; /* bytes that can open a separator */
+    /* Bit per hash of the case-folded first three bytes of an alias (two
+     * for two-byte aliases, in short_pair): a word that opens no alias is
+     * rejected before its first word is hashed. */
+    uint8_t first_triple[SRC_FILTER_BITS / 8];
+    uint8_t short_pair[SRC_FILTER_BITS / 8];
 
     src_host_t *hosts;
     size_t nhosts, hosts_cap;
@@ -103,12 +121,17 @@ static size_t utf8_punct_len(const unsigned char *p)
 
 /* ASCII classes without the locale (the ctype calls cost more than the scan).
  * Bytes >= 0x80 are letters unless utf8_punct_len() says otherwise. */
-enum { C_DIGIT = 1, C_UPPER = 2, C_LOWER = 4, C_HIGH = 8 };
+enum { C_DIGIT = 1, C_UPPER = 2, C_LOWER = 4, C_HIGH = 8, C_PUNCT_LEAD = 16 };
+/* C_PUNCT_LEAD: the lead bytes utf8_punct_len() may accept. */
 static const unsigned char char_class[256] = {
     ['0' ... '9'] = C_DIGIT,
     ['A' ... 'Z'] = C_UPPER,
     ['a' ... 'z'] = C_LOWER,
-    [0x80 ... 0xFF] = C_HIGH,
+    [0x80 ... 0xC1] = C_HIGH,
+    [0xC2 ... 0xC3] = C_HIGH | C_PUNCT_LEAD,
+    [0xC4 ... 0xE1] = C_HIGH,
+    [0xE2 ... 0xE3] = C_HIGH | C_PUNCT_LEAD,
+    [0xE4 ... 0xFF] = C_HIGH,
 };
 #define IS_ALNUM(c) (char_class[(unsigned char)(c)] & (C_DIGIT | C_UPPER | C_LOWER))
 #define IS_ALPHA(c) (char_class[(unsigned char)(c)] & (C_UPPER | C_LOWER))
@@ -151,6 +174,23 @@ static uint64_t key_hash(const char *s, size_t n)
         h *= 1099511628211ULL;
     }
     return h ? h : 1;
+}
+
+/** Filter bit of three bytes: their low five bits, which an ASCII letter
+ *  shares with its other case, so one bit serves both cases. */
+static inline unsigned filter_bit(char a, char b, char c)
+{
+    return ((unsigned)a & 31) << 10 | ((unsigned)b & 31) << 5 | ((unsigned)c & 31);
+}
+
+static inline void filter_set(uint8_t *bits, unsigned bit)
+{
+    bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+}
+
+static inline int filter_test(const uint8_t *bits, unsigned bit)
+{
+    return bits[bit >> 3] & (1u << (bit & 7));
 }
 
 static int ci_equal(const char *a, const char *b, size_t n)
@@ -206,6 +246,29 @@ static int strs_add(src_strs_t *s, const char *str)
     s->len[s->n] = strlen(str);
     s->n++;
     return 0;
+}
+
+/** Sorts @p s by length (stable) and fills its by_len index for in_list(). */
+static void strs_index(src_strs_t *s)
+{
+    for (size_t i = 1; i < s->n; i++)
+        for (size_t j = i; j > 0 && s->len[j] < s->len[j - 1]; j--) {
+            const char *t = s->v[j];
+            size_t tl = s->len[j];
+            s->v[j] = s->v[j - 1];
+            s->len[j] = s->len[j - 1];
+            s->v[j - 1] = t;
+            s->len[j - 1] = tl;
+        }
+    for (size_t i = 0; i < s->n; i++)
+        filter_set(s->filter,
+                   filter_bit(s->v[i][0], s->len[i] > 1 ? s->v[i][1] : 0, (char)s->len[i]));
+    size_t k = 0;
+    for (size_t bucket = 0; bucket < SRC_LEN_BUCKETS; bucket++) {
+        while (k < s->n && s->len[k] < bucket)
+            k++;
+        s->by_len[bucket] = k;
+    }
 }
 
 static void strs_free(src_strs_t *s)
@@ -345,13 +408,15 @@ static int add_alias(bl_sources_t *src, const char *text, uint32_t entry)
     a->len = len;
     a->key = key_hash(text, word_end(text, len, 0));
     a->entry = entry;
-    unsigned char c0 = (unsigned char)text[0], c1 = (unsigned char)text[1];
+    unsigned char c0 = (unsigned char)text[0];
     src->first_byte[c0] = 1;
     src->first_byte[(unsigned char)toupper(c0)] = 1;
-    unsigned pair = (unsigned)c0 << 8 | c1;
-    unsigned upper = (unsigned)toupper(c0) << 8 | (unsigned)toupper(c1);
-    src->first_pair[pair >> 3] |= (uint8_t)(1u << (pair & 7));
-    src->first_pair[upper >> 3] |= (uint8_t)(1u << (upper & 7));
+    /* The text matches an alias as written or in ALL CAPS: either way its
+     * case-folded bytes equal the alias's. */
+    if (len == 2)
+        filter_set(src->short_pair, filter_bit(text[0], text[1], 0));
+    else
+        filter_set(src->first_triple, filter_bit(text[0], text[1], text[2]));
     return 0;
 }
 
@@ -574,6 +639,12 @@ bl_sources_t *bl_sources_new(const char *config_dir, const char *publisher_map, 
             src->separators.v[j - 1] = t;
             src->separators.len[j - 1] = tl;
         }
+    for (size_t i = 0; i < src->separators.n; i++)
+        src->separator_first[(unsigned char)src->separators.v[i][0]] = 1;
+    strs_index(&src->credit_words);
+    strs_index(&src->months);
+    strs_index(&src->lower_words);
+    strs_index(&src->stop_words);
     return src;
 fail:
     bl_sources_destroy(src);
@@ -655,6 +726,19 @@ static void vec_free(src_vec_t *vec)
         free(vec->v);
 }
 
+/** Is the word [w, w + n) in the list @p l (indexed by strs_index())? */
+static int in_list(const src_strs_t *l, const char *w, size_t n, int case_insensitive)
+{
+    if (!n || !filter_test(l->filter, filter_bit(w[0], n > 1 ? w[1] : 0, (char)n)))
+        return 0; /* most words */
+    size_t k = n < SRC_LEN_BUCKETS - 1 ? l->by_len[n] : l->by_len[SRC_LEN_BUCKETS - 1];
+    size_t stop = n < SRC_LEN_BUCKETS - 1 ? l->by_len[n + 1] : l->n;
+    for (; k < stop; k++)
+        if (l->len[k] == n && (case_insensitive ? ci_equal(w, l->v[k], n) : !memcmp(w, l->v[k], n)))
+            return 1;
+    return 0;
+}
+
 /** Does @p alias match the text at @p i, as written or in ALL CAPS? */
 static int alias_matches(const src_alias_t *a, const char *text, size_t len, size_t i)
 {
@@ -712,6 +796,8 @@ static size_t skip_spaces_back(const char *text, size_t i)
  *  end of the paragraph), or 0. */
 static size_t separator_at(const bl_sources_t *src, const char *text, size_t len, size_t i)
 {
+    if (i >= len || !src->separator_first[(unsigned char)text[i]])
+        return 0;
     for (size_t k = 0; k < src->separators.n; k++) {
         size_t n = src->separators.len[k];
         if (i + n <= len && !memcmp(text + i, src->separators.v[k], n) &&
@@ -759,14 +845,6 @@ static int has_after_cue(const bl_sources_t *src, const char *text, size_t len, 
     return 0;
 }
 
-static int is_credit_word(const bl_sources_t *src, const char *w, size_t n)
-{
-    for (size_t k = 0; k < src->credit_words.n; k++)
-        if (src->credit_words.len[k] == n && ci_equal(w, src->credit_words.v[k], n))
-            return 1;
-    return 0;
-}
-
 /**
  * Is [s, e) a credit line: agency names and credit words only, at least one
  * agency ("REUTERS, AGENCE FRANCE-PRESSE", "AFP contributed reporting")?
@@ -793,7 +871,7 @@ static int is_credit_segment(const bl_sources_t *src, const char *text, size_t s
             continue;
         }
         size_t we = word_end(text, e, i);
-        if (!is_credit_word(src, text + i, we - i))
+        if (!in_list(&src->credit_words, text + i, we - i, 1))
             return 0;
         i = we;
     }
@@ -857,14 +935,6 @@ static int classify(const bl_sources_t *src, const char *text, size_t len, const
 }
 
 /* ----------------------------------------------------------- datelines */
-
-static int in_list(const src_strs_t *l, const char *w, size_t n, int case_insensitive)
-{
-    for (size_t k = 0; k < l->n; k++)
-        if (l->len[k] == n && (case_insensitive ? ci_equal(w, l->v[k], n) : !memcmp(w, l->v[k], n)))
-            return 1;
-    return 0;
-}
 
 /** A place word: starts with an upper-case letter; letters, digits, . ' - */
 static size_t place_word_end(const char *text, size_t e, size_t i, int *allcaps)
@@ -1213,22 +1283,32 @@ static int find_signatures(const bl_sources_t *src, const char *text, size_t len
     return 0;
 }
 
+/** Cheap test before try_alias(): can an alias start at @p ws? Most words
+ *  are rejected by their first byte, most of the rest by the next two. */
+static inline int may_open_alias(const bl_sources_t *src, const char *text, size_t len, size_t ws)
+{
+    if (!src->first_byte[(unsigned char)text[ws]] || ws + 2 > len)
+        return 0; /* aliases have two bytes or more */
+    /* text[ws + 2] may be the terminating NUL, which no alias contains. */
+    return filter_test(src->first_triple, filter_bit(text[ws], text[ws + 1], text[ws + 2])) ||
+           filter_test(src->short_pair, filter_bit(text[ws], text[ws + 1], 0));
+}
+
 /**
- * Looks the word at @p ws up; on a hit appends it to @p matches and sets
- * @p *end to the end of the hit. @returns -1 on allocation failure.
+ * Looks the word at @p ws up (may_open_alias() said yes); on a hit appends
+ * it to @p matches and sets @p *end to the end of the hit. @returns -1 on
+ * allocation failure.
  */
 static int try_alias(const bl_sources_t *src, const char *text, size_t len, size_t ws, size_t *end,
                      src_vec_t *matches)
 {
-    unsigned pair = (unsigned)(unsigned char)text[ws] << 8 | (unsigned char)text[ws + 1];
-    if (!(src->first_pair[pair >> 3] & (1u << (pair & 7))))
-        return 0; /* most words: no alias starts with these two bytes */
     uint64_t h = 1469598103934665603ULL;
-    for (size_t i = ws; i < len; i++) {
+    for (size_t i = ws; i < len; i++) { /* key_hash() of the word, as word_end() ends it */
         unsigned char c = (unsigned char)text[i];
-        if (c < 0xC0 ? !char_class[c] : utf8_punct_len((const unsigned char *)text + i) > 0)
+        unsigned cls = char_class[c];
+        if (!cls || ((cls & C_PUNCT_LEAD) && utf8_punct_len((const unsigned char *)text + i)))
             break;
-        h = (h ^ FOLD(c)) * 1099511628211ULL;
+        h = (h ^ (c | (cls & C_UPPER) << 4)) * 1099511628211ULL; /* FOLD(c) */
     }
     const src_alias_t *al = lookup(src, text, len, ws, h ? h : 1);
     if (!al)
@@ -1291,10 +1371,11 @@ int bl_sources_extract(const bl_sources_t *src, const bl_article_t *a, const bl_
      * built by hand) the text is scanned for word starts. */
     if (doc->ntokens) {
         size_t covered = 0; /* end of the last hit */
-        for (size_t t = 0; t < doc->ntokens; t++) {
-            size_t ws = doc->tokens[t].start;
-            if (ws < covered || !(doc->tokens[t].flags & BL_TOK_WORD) ||
-                !src->first_byte[(unsigned char)text[ws]] || is_word_before(text, ws))
+        const bl_token_t *tok = doc->tokens, *tok_end = doc->tokens + doc->ntokens;
+        for (; tok < tok_end; tok++) {
+            size_t ws = tok->start;
+            if (!(tok->flags & BL_TOK_WORD) || ws < covered ||
+                !may_open_alias(src, text, len, ws) || is_word_before(text, ws))
                 continue;
             size_t end = 0;
             if (try_alias(src, text, len, ws, &end, &matches))
@@ -1311,7 +1392,7 @@ int bl_sources_extract(const bl_sources_t *src, const bl_article_t *a, const bl_
                 continue;
             }
             size_t end = 0;
-            if (src->first_byte[c] && try_alias(src, text, len, i, &end, &matches))
+            if (may_open_alias(src, text, len, i) && try_alias(src, text, len, i, &end, &matches))
                 goto done;
             i = end ? end : word_end(text, len, i);
         }
