@@ -86,11 +86,14 @@ struct bl_sources {
     size_t nslots; /* power of two */
     unsigned char first_byte[256];
     unsigned char separator_first[256]; /* bytes that can open a separator */
-    /* Bit per hash of the case-folded first three bytes of an alias (two
-     * for two-byte aliases, in short_pair): a word that opens no alias is
-     * rejected before its first word is hashed. */
-    uint8_t first_triple[SRC_FILTER_BITS / 8];
-    uint8_t short_pair[SRC_FILTER_BITS / 8];
+    /* Indexed by the first two bytes of an alias, as written and in upper
+     * case: bit (third byte & 7), all bits for two-byte aliases. A word that
+     * opens no alias is rejected before its first word is hashed. */
+    uint8_t opening[65536];
+    /* filter_bit() of the two bytes that open an "after" or "skip" cue, and
+     * of the last two bytes of a "before" cue, backwards. */
+    uint8_t cue_after_open[SRC_FILTER_BITS / 8], cue_skip_open[SRC_FILTER_BITS / 8];
+    uint8_t cue_before_close[SRC_FILTER_BITS / 8];
 
     src_host_t *hosts;
     size_t nhosts, hosts_cap;
@@ -191,6 +194,19 @@ static inline void filter_set(uint8_t *bits, unsigned bit)
 static inline int filter_test(const uint8_t *bits, unsigned bit)
 {
     return bits[bit >> 3] & (1u << (bit & 7));
+}
+
+/** Sets the filter bit of a cue's first two bytes (@p backwards: its last
+ *  two, last first), which ci_equal() cannot tell from the text's. */
+static void cue_filter_add(uint8_t *filter, const char *phrase, size_t n, int backwards)
+{
+    char first = backwards ? phrase[n - 1] : phrase[0];
+    if (n == 1) { /* any second byte */
+        for (unsigned b = 0; b < 32; b++)
+            filter_set(filter, filter_bit(first, (char)b, 0));
+        return;
+    }
+    filter_set(filter, filter_bit(first, backwards ? phrase[n - 2] : phrase[1], 0));
 }
 
 static int ci_equal(const char *a, const char *b, size_t n)
@@ -408,15 +424,14 @@ static int add_alias(bl_sources_t *src, const char *text, uint32_t entry)
     a->len = len;
     a->key = key_hash(text, word_end(text, len, 0));
     a->entry = entry;
-    unsigned char c0 = (unsigned char)text[0];
+    /* The text matches an alias as written or in ALL CAPS (alias_matches());
+     * upper case leaves (byte & 7) as it is. */
+    unsigned char c0 = (unsigned char)text[0], c1 = (unsigned char)text[1];
+    unsigned char third_bits = len == 2 ? 0xFF : (unsigned char)(1u << (text[2] & 7));
     src->first_byte[c0] = 1;
-    src->first_byte[(unsigned char)toupper(c0)] = 1;
-    /* The text matches an alias as written or in ALL CAPS: either way its
-     * case-folded bytes equal the alias's. */
-    if (len == 2)
-        filter_set(src->short_pair, filter_bit(text[0], text[1], 0));
-    else
-        filter_set(src->first_triple, filter_bit(text[0], text[1], text[2]));
+    src->first_byte[toupper(c0)] = 1;
+    src->opening[c0 << 8 | c1] |= third_bits;
+    src->opening[toupper(c0) << 8 | toupper(c1)] |= third_bits;
     return 0;
 }
 
@@ -641,6 +656,12 @@ bl_sources_t *bl_sources_new(const char *config_dir, const char *publisher_map, 
         }
     for (size_t i = 0; i < src->separators.n; i++)
         src->separator_first[(unsigned char)src->separators.v[i][0]] = 1;
+    for (size_t i = 0; i < src->cue_before.n; i++)
+        cue_filter_add(src->cue_before_close, src->cue_before.v[i], src->cue_before.len[i], 1);
+    for (size_t i = 0; i < src->cue_after.n; i++)
+        cue_filter_add(src->cue_after_open, src->cue_after.v[i], src->cue_after.len[i], 0);
+    for (size_t i = 0; i < src->cue_skip.n; i++)
+        cue_filter_add(src->cue_skip_open, src->cue_skip.v[i], src->cue_skip.len[i], 0);
     strs_index(&src->credit_words);
     strs_index(&src->months);
     strs_index(&src->lower_words);
@@ -813,11 +834,25 @@ static int phrase_at(const char *text, size_t len, size_t i, const char *phrase,
            (i + n == len || !is_word_at(text, i + n));
 }
 
+/** Can a cue of @p filter start at @p q? */
+static int cue_may_open(const uint8_t *filter, const char *text, size_t len, size_t q)
+{
+    return q < len && filter_test(filter, filter_bit(text[q], q + 1 < len ? text[q + 1] : 0, 0));
+}
+
+/** Can a cue of @p filter (built backwards) end just before @p q? */
+static int cue_may_close(const uint8_t *filter, const char *text, size_t q)
+{
+    return q > 0 && filter_test(filter, filter_bit(text[q - 1], q > 1 ? text[q - 2] : 0, 0));
+}
+
 static int has_before_cue(const bl_sources_t *src, const char *text, size_t pos)
 {
     size_t q = skip_spaces_back(text, pos);
     if (q >= 3 && ci_equal(text + q - 3, "the", 3) && !is_word_before(text, q - 3))
         q = skip_spaces_back(text, q - 3);
+    if (!cue_may_close(src->cue_before_close, text, q))
+        return 0;
     for (size_t k = 0; k < src->cue_before.n; k++) {
         size_t n = src->cue_before.len[k];
         if (q >= n && ci_equal(text + q - n, src->cue_before.v[k], n) &&
@@ -830,7 +865,7 @@ static int has_before_cue(const bl_sources_t *src, const char *text, size_t pos)
 static int has_after_cue(const bl_sources_t *src, const char *text, size_t len, size_t pos)
 {
     size_t q = skip_spaces(text, len, pos);
-    for (int round = 0; round < 2; round++) {
+    for (int round = 0; round < 2 && cue_may_open(src->cue_skip_open, text, len, q); round++) {
         size_t k;
         for (k = 0; k < src->cue_skip.n; k++)
             if (phrase_at(text, len, q, src->cue_skip.v[k], src->cue_skip.len[k]))
@@ -839,6 +874,8 @@ static int has_after_cue(const bl_sources_t *src, const char *text, size_t len, 
             break;
         q = skip_spaces(text, len, q + src->cue_skip.len[k]);
     }
+    if (!cue_may_open(src->cue_after_open, text, len, q))
+        return 0;
     for (size_t k = 0; k < src->cue_after.n; k++)
         if (phrase_at(text, len, q, src->cue_after.v[k], src->cue_after.len[k]))
             return 1;
@@ -1289,9 +1326,9 @@ static inline int may_open_alias(const bl_sources_t *src, const char *text, size
 {
     if (!src->first_byte[(unsigned char)text[ws]] || ws + 2 > len)
         return 0; /* aliases have two bytes or more */
-    /* text[ws + 2] may be the terminating NUL, which no alias contains. */
-    return filter_test(src->first_triple, filter_bit(text[ws], text[ws + 1], text[ws + 2])) ||
-           filter_test(src->short_pair, filter_bit(text[ws], text[ws + 1], 0));
+    /* text[ws + 2] may be the terminating NUL: two-byte aliases set all bits. */
+    unsigned pair = (unsigned)(unsigned char)text[ws] << 8 | (unsigned char)text[ws + 1];
+    return src->opening[pair] >> (text[ws + 2] & 7) & 1;
 }
 
 /**
