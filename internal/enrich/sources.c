@@ -12,7 +12,6 @@
  * a cue phrase ("told", "according to", "had reported") a cited outlet,
  * anything else is ignored. Datelines are parsed at each paragraph start.
  */
-#define _GNU_SOURCE /* memmem */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -72,6 +71,7 @@ typedef struct src_strs {
     size_t by_len[SRC_LEN_BUCKETS];
     /* filter_bit(first byte, second byte or 0, length) of every word. */
     uint8_t filter[SRC_FILTER_BITS / 8];
+    unsigned char first[256]; /* first bytes of the words, in either case */
 } src_strs_t;
 
 struct bl_sources {
@@ -276,6 +276,10 @@ static void strs_index(src_strs_t *s)
             s->v[j - 1] = t;
             s->len[j - 1] = tl;
         }
+    for (size_t i = 0; i < s->n; i++) {
+        unsigned char c = (unsigned char)s->v[i][0];
+        s->first[c] = s->first[FOLD(c)] = s->first[toupper(c)] = 1;
+    }
     for (size_t i = 0; i < s->n; i++)
         filter_set(s->filter,
                    filter_bit(s->v[i][0], s->len[i] > 1 ? s->v[i][1] : 0, (char)s->len[i]));
@@ -984,6 +988,13 @@ static size_t place_word_end(const char *text, size_t e, size_t i, int *allcaps)
     int lower = 0, letters = 0;
     while (j < e) {
         c = (unsigned char)text[j];
+        unsigned cls = char_class[c];
+        if (cls & (C_DIGIT | C_UPPER | C_LOWER)) { /* most bytes: ASCII letters */
+            lower |= (cls & C_LOWER) != 0;
+            letters += (cls & (C_UPPER | C_LOWER)) != 0;
+            j++;
+            continue;
+        }
         if (c == '.' || c == '\'' || c == '-') {
             if (j + 1 < e &&
                 (IS_ALPHA((unsigned char)text[j + 1]) || (unsigned char)text[j + 1] >= 0xC3))
@@ -994,18 +1005,12 @@ static size_t place_word_end(const char *text, size_t e, size_t i, int *allcaps)
                 break;
             continue;
         }
-        if (c < 0x80) {
-            if (!IS_ALNUM(c))
-                break;
-            lower += IS_LOWER(c) != 0;
-            letters += IS_ALPHA(c) != 0;
-            j++;
-        } else if (c >= 0xC0 && utf8_punct_len((const unsigned char *)text + j)) {
-            break;
+        if (c < 0x80 || (c >= 0xC0 && utf8_punct_len((const unsigned char *)text + j))) {
+            break; /* ASCII other than letters, digits and . ' - above; punctuation */
         } else {
             /* Latin-1 lower case (U+00DF..U+00FF) counts as lower. */
             if (c == 0xC3 && j + 1 < e && (unsigned char)text[j + 1] >= 0x9F)
-                lower++;
+                lower = 1;
             letters += c >= 0xC0;
             j++;
         }
@@ -1028,9 +1033,11 @@ static size_t place_group_end(const bl_sources_t *src, const char *text, size_t 
         size_t we = place_word_end(text, e, i, &allcaps);
         if (we == i) {
             /* "de" in "Rio de Janeiro": only between two place words. */
+            if (words == 0 || !src->lower_words.first[(unsigned char)text[i]])
+                break;
             size_t lw = word_end(text, e, i);
-            if (words == 0 || lw == i || !in_list(&src->lower_words, text + i, lw - i, 1) ||
-                lw >= e || text[lw] != ' ')
+            if (lw == i || !in_list(&src->lower_words, text + i, lw - i, 1) || lw >= e ||
+                text[lw] != ' ')
                 break;
             size_t nx = lw + 1;
             int ac2 = 0;
@@ -1056,6 +1063,8 @@ static size_t place_group_end(const bl_sources_t *src, const char *text, size_t 
 /** "Feb 2", "Feb. 2", "February 2, 2022": @returns the end or @p i. */
 static size_t date_end(const bl_sources_t *src, const char *text, size_t e, size_t i)
 {
+    if (!src->months.first[(unsigned char)text[i]])
+        return i; /* most words, before word_end() */
     size_t we = word_end(text, e, i);
     if (we == i || !in_list(&src->months, text + i, we - i, 1))
         return i;
@@ -1119,9 +1128,10 @@ static size_t place_name(const bl_sources_t *src, const char *text, size_t s, si
 static int add_span_json(json_t *arr, const char *name, size_t name_len, size_t start, size_t end)
 {
     json_t *o = json_object();
-    if (!o || json_object_set_new(o, "name", json_stringn(name, name_len)) ||
-        json_object_set_new(o, "start", json_integer((json_int_t)start)) ||
-        json_object_set_new(o, "end", json_integer((json_int_t)end)) ||
+    /* _nocheck: the keys are ASCII literals, no need to validate them. */
+    if (!o || json_object_set_new_nocheck(o, "name", json_stringn(name, name_len)) ||
+        json_object_set_new_nocheck(o, "start", json_integer((json_int_t)start)) ||
+        json_object_set_new_nocheck(o, "end", json_integer((json_int_t)end)) ||
         json_array_append_new(arr, o)) {
         json_decref(o);
         return -1;
@@ -1151,11 +1161,6 @@ static int parse_dateline(const bl_sources_t *src, const char *text, size_t ps, 
             continue;
         }
         break;
-    }
-    for (size_t g = 0; g < ngroups; g++) {
-        size_t we = word_end(text, groups[g][1], groups[g][0]);
-        if (in_list(&src->stop_words, text + groups[g][0], we - groups[g][0], 0))
-            return 0;
     }
     int dated = 0, credited = 0;
     /* ", Ukraine", ", Feb 2", ", Calif., Feb 2" */
@@ -1193,6 +1198,12 @@ static int parse_dateline(const bl_sources_t *src, const char *text, size_t ps, 
         return 0; /* "Moscow -" alone is too weak; "Moscow, Feb 2 (Reuters) -" is not */
     if (j - ps > 120)
         return 0;
+    for (size_t g = 0; g < ngroups; g++) {
+        size_t ws = groups[g][0];
+        if (src->stop_words.first[(unsigned char)text[ws]] &&
+            in_list(&src->stop_words, text + ws, word_end(text, groups[g][1], ws) - ws, 0))
+            return 0;
+    }
     for (size_t g = 0; g < ngroups; g++) {
         char name[128];
         size_t n = place_name(src, text, groups[g][0], groups[g][1], mode, name, sizeof(name));
@@ -1283,6 +1294,22 @@ static int span_cmp(const void *pa, const void *pb)
     return a->start < b->start ? -1 : a->start > b->start;
 }
 
+/** memmem() for the short phrases of signatures.tsv: glibc's set-up for a
+ *  general needle costs more than this scan of a few paragraphs. */
+static const char *phrase_find(const char *hay, size_t hay_len, const char *phrase, size_t n)
+{
+    const char *end = hay + hay_len;
+    while (n && (size_t)(end - hay) >= n) {
+        const char *p = memchr(hay, phrase[0], (size_t)(end - hay) - n + 1);
+        if (!p)
+            return NULL;
+        if (!memcmp(p + 1, phrase + 1, n - 1))
+            return p;
+        hay = p + 1;
+    }
+    return n ? NULL : hay;
+}
+
 static int find_signatures(const bl_sources_t *src, const char *text, size_t len,
                            const size_t *paras, size_t nparas, src_vec_t *credits)
 {
@@ -1291,7 +1318,7 @@ static int find_signatures(const bl_sources_t *src, const char *text, size_t len
     for (size_t k = 0; k < src->nsignatures; k++) {
         const src_signature_t *sig = &src->signatures[k];
         const char *p = text + from;
-        while ((p = memmem(p, len - (size_t)(p - text), sig->opening, sig->opening_len))) {
+        while ((p = phrase_find(p, len - (size_t)(p - text), sig->opening, sig->opening_len))) {
             size_t s = (size_t)(p - text);
             p += sig->opening_len;
             if (is_word_before(text, s))
@@ -1301,7 +1328,8 @@ static int find_signatures(const bl_sources_t *src, const char *text, size_t len
                 pi++;
             size_t pe = paras[2 * pi + 1];
             size_t lim = s + 400 < pe ? s + 400 : pe;
-            const char *later = memmem(p, lim - (size_t)(p - text), sig->later, sig->later_len);
+            const char *later =
+                phrase_find(p, lim - (size_t)(p - text), sig->later, sig->later_len);
             if (!later)
                 continue;
             const char *close = memchr(later, ')', pe - (size_t)(later - text));
@@ -1411,6 +1439,8 @@ int bl_sources_extract(const bl_sources_t *src, const bl_article_t *a, const bl_
         const bl_token_t *tok = doc->tokens, *tok_end = doc->tokens + doc->ntokens;
         for (; tok < tok_end; tok++) {
             size_t ws = tok->start;
+            if (!src->first_byte[(unsigned char)text[ws]])
+                continue; /* most tokens: the cheapest test first */
             if (!(tok->flags & BL_TOK_WORD) || ws < covered ||
                 !may_open_alias(src, text, len, ws) || is_word_before(text, ws))
                 continue;
@@ -1474,13 +1504,14 @@ int bl_sources_extract(const bl_sources_t *src, const bl_article_t *a, const bl_
         publisher = canonical_publisher(src, a->publisher);
     else if (a && a->url && *a->url)
         publisher = publisher_from_url(src, a->url, host, sizeof(host));
-    if (json_object_set_new(source, "publisher", publisher ? json_string(publisher) : json_null()))
+    if (json_object_set_new_nocheck(source, "publisher",
+                                    publisher ? json_string(publisher) : json_null()))
         goto done;
-    json_object_set_new(source, "agencies", agencies);
-    json_object_set_new(source, "datelines", datelines);
-    json_object_set_new(source, "cited", cited);
+    json_object_set_new_nocheck(source, "agencies", agencies);
+    json_object_set_new_nocheck(source, "datelines", datelines);
+    json_object_set_new_nocheck(source, "cited", cited);
     agencies = datelines = cited = NULL;
-    rc = json_object_set_new(record, "source", source);
+    rc = json_object_set_new_nocheck(record, "source", source);
     source = NULL;
 done:
     json_decref(source);
