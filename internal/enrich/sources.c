@@ -62,6 +62,13 @@ typedef struct src_signature {
 /* Filters: a bit per filter_bit() of three bytes. */
 #define SRC_FILTER_BITS 32768
 
+/* Cue phrases by cue_bucket() of two of their bytes. */
+#define SRC_CUE_BUCKETS 1024
+typedef struct src_cue_index {
+    uint32_t start[SRC_CUE_BUCKETS + 1]; /* bucket b: cue[start[b]] .. cue[start[b + 1] - 1] */
+    uint32_t *cue;                       /* indices into the list, in list order per bucket */
+} src_cue_index_t;
+
 typedef struct src_strs {
     const char **v;
     size_t *len;
@@ -83,17 +90,21 @@ struct bl_sources {
     src_alias_t *aliases;
     size_t naliases, aliases_cap;
     src_slot_t *slots;
-    size_t nslots; /* power of two */
-    unsigned char first_byte[256];
+    size_t nslots;                      /* power of two */
     unsigned char separator_first[256]; /* bytes that can open a separator */
-    /* Indexed by the first two bytes of an alias, as written and in upper
-     * case: bit (third byte & 7), all bits for two-byte aliases. A word that
-     * opens no alias is rejected before its first word is hashed. */
+    char separator_firsts[256];         /* the same bytes, listed */
+    size_t nseparator_firsts;
+    /* For hashing a word as key_hash() does: FOLD(byte) for a byte that
+     * continues a word, 0 for one that ends it, 1 for a lead byte that
+     * utf8_punct_len() must decide. */
+    unsigned char key_byte[256];
+    /* Indexed by two_bytes() of the opening of an alias, as written and in
+     * upper case: bit (third byte & 7), all bits for two-byte aliases. A
+     * word that opens no alias is rejected before its first word is hashed. */
     uint8_t opening[65536];
-    /* filter_bit() of the two bytes that open an "after" or "skip" cue, and
-     * of the last two bytes of a "before" cue, backwards. */
-    uint8_t cue_after_open[SRC_FILTER_BITS / 8], cue_skip_open[SRC_FILTER_BITS / 8];
-    uint8_t cue_before_close[SRC_FILTER_BITS / 8];
+    /* Cues by the two bytes that open them ("after", "skip") or close them
+     * ("before"): each hit compares only the cues that could match. */
+    src_cue_index_t cue_after_index, cue_skip_index, cue_before_index;
 
     src_host_t *hosts;
     size_t nhosts, hosts_cap;
@@ -186,6 +197,15 @@ static inline unsigned filter_bit(char a, char b, char c)
     return ((unsigned)a & 31) << 10 | ((unsigned)b & 31) << 5 | ((unsigned)c & 31);
 }
 
+/** The two bytes at @p p as one index (in the machine's byte order, which
+ *  only has to agree with itself). */
+static inline unsigned two_bytes(const char *p)
+{
+    uint16_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
 static inline void filter_set(uint8_t *bits, unsigned bit)
 {
     bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
@@ -196,17 +216,11 @@ static inline int filter_test(const uint8_t *bits, unsigned bit)
     return bits[bit >> 3] & (1u << (bit & 7));
 }
 
-/** Sets the filter bit of a cue's first two bytes (@p backwards: its last
- *  two, last first), which ci_equal() cannot tell from the text's. */
-static void cue_filter_add(uint8_t *filter, const char *phrase, size_t n, int backwards)
+/** Bucket of a cue by two of its bytes, on their low five bits, which
+ *  ci_equal() cannot tell from an ASCII letter's other case. */
+static inline unsigned cue_bucket(char first, char second)
 {
-    char first = backwards ? phrase[n - 1] : phrase[0];
-    if (n == 1) { /* any second byte */
-        for (unsigned b = 0; b < 32; b++)
-            filter_set(filter, filter_bit(first, (char)b, 0));
-        return;
-    }
-    filter_set(filter, filter_bit(first, backwards ? phrase[n - 2] : phrase[1], 0));
+    return ((unsigned)first & 31) << 5 | ((unsigned)second & 31);
 }
 
 static int ci_equal(const char *a, const char *b, size_t n)
@@ -289,6 +303,36 @@ static void strs_index(src_strs_t *s)
             k++;
         s->by_len[bucket] = k;
     }
+}
+
+/**
+ * Indexes the phrases of @p list by their first two bytes (@p backwards:
+ * their last two, last first). A one-byte phrase goes in every bucket of its
+ * byte. @returns -1 on allocation failure.
+ */
+static int cue_index_build(src_cue_index_t *idx, const src_strs_t *list, int backwards)
+{
+    size_t total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        total = 0;
+        for (unsigned b = 0; b < SRC_CUE_BUCKETS; b++) {
+            idx->start[b] = (uint32_t)total;
+            for (size_t k = 0; k < list->n; k++) {
+                const char *v = list->v[k];
+                size_t n = list->len[k];
+                char first = backwards ? v[n - 1] : v[0];
+                int in = n == 1 ? cue_bucket(first, 0) >> 5 == b >> 5
+                                : cue_bucket(first, backwards ? v[n - 2] : v[1]) == b;
+                if (in && pass == 1)
+                    idx->cue[total] = (uint32_t)k;
+                total += in != 0;
+            }
+        }
+        idx->start[SRC_CUE_BUCKETS] = (uint32_t)total;
+        if (pass == 0 && !(idx->cue = malloc((total ? total : 1) * sizeof(uint32_t))))
+            return -1;
+    }
+    return 0;
 }
 
 static void strs_free(src_strs_t *s)
@@ -432,10 +476,10 @@ static int add_alias(bl_sources_t *src, const char *text, uint32_t entry)
      * upper case leaves (byte & 7) as it is. */
     unsigned char c0 = (unsigned char)text[0], c1 = (unsigned char)text[1];
     unsigned char third_bits = len == 2 ? 0xFF : (unsigned char)(1u << (text[2] & 7));
-    src->first_byte[c0] = 1;
-    src->first_byte[toupper(c0)] = 1;
-    src->opening[c0 << 8 | c1] |= third_bits;
-    src->opening[toupper(c0) << 8 | toupper(c1)] |= third_bits;
+    const char as_written[2] = {(char)c0, (char)c1},
+               upper[2] = {(char)toupper(c0), (char)toupper(c1)};
+    src->opening[two_bytes(as_written)] |= third_bits;
+    src->opening[two_bytes(upper)] |= third_bits;
     return 0;
 }
 
@@ -658,14 +702,22 @@ bl_sources_t *bl_sources_new(const char *config_dir, const char *publisher_map, 
             src->separators.v[j - 1] = t;
             src->separators.len[j - 1] = tl;
         }
-    for (size_t i = 0; i < src->separators.n; i++)
-        src->separator_first[(unsigned char)src->separators.v[i][0]] = 1;
-    for (size_t i = 0; i < src->cue_before.n; i++)
-        cue_filter_add(src->cue_before_close, src->cue_before.v[i], src->cue_before.len[i], 1);
-    for (size_t i = 0; i < src->cue_after.n; i++)
-        cue_filter_add(src->cue_after_open, src->cue_after.v[i], src->cue_after.len[i], 0);
-    for (size_t i = 0; i < src->cue_skip.n; i++)
-        cue_filter_add(src->cue_skip_open, src->cue_skip.v[i], src->cue_skip.len[i], 0);
+    for (unsigned c = 0; c < 256; c++)
+        src->key_byte[c] = c >= 0xC0 && (char_class[c] & C_PUNCT_LEAD) ? 1
+                           : c >= 0xC0 || char_class[c]                ? FOLD(c)
+                                                                       : 0;
+    for (size_t i = 0; i < src->separators.n; i++) {
+        unsigned char c = (unsigned char)src->separators.v[i][0];
+        if (!src->separator_first[c])
+            src->separator_firsts[src->nseparator_firsts++] = (char)c;
+        src->separator_first[c] = 1;
+    }
+    if (cue_index_build(&src->cue_before_index, &src->cue_before, 1) ||
+        cue_index_build(&src->cue_after_index, &src->cue_after, 0) ||
+        cue_index_build(&src->cue_skip_index, &src->cue_skip, 0)) {
+        set_err(errstr, errstr_size, "sources: out of memory");
+        goto fail;
+    }
     strs_index(&src->credit_words);
     strs_index(&src->months);
     strs_index(&src->lower_words);
@@ -688,6 +740,9 @@ void bl_sources_destroy(bl_sources_t *src)
     free(src->slots);
     free(src->hosts);
     free(src->signatures);
+    free(src->cue_before_index.cue);
+    free(src->cue_after_index.cue);
+    free(src->cue_skip_index.cue);
     strs_free(&src->credit_words);
     strs_free(&src->cue_before);
     strs_free(&src->cue_after);
@@ -825,10 +880,27 @@ static size_t separator_at(const bl_sources_t *src, const char *text, size_t len
         return 0;
     for (size_t k = 0; k < src->separators.n; k++) {
         size_t n = src->separators.len[k];
-        if (i + n <= len && !memcmp(text + i, src->separators.v[k], n) &&
-            (i + n == len || text[i + n] == ' ' || text[i + n] == '\n'))
+        if (i + n > len)
+            continue;
+        const char *sep = src->separators.v[k];
+        size_t m = 0; /* separators are a few bytes: no memcmp() call */
+        while (m < n && text[i + m] == sep[m])
+            m++;
+        if (m == n && (i + n == len || text[i + n] == ' ' || text[i + n] == '\n'))
             return n;
     }
+    return 0;
+}
+
+/** Does a separator start anywhere in [s, e)? memchr() per distinct first
+ *  byte skips most of a paragraph's opening at once. */
+static int has_separator(const bl_sources_t *src, const char *text, size_t len, size_t s, size_t e)
+{
+    for (size_t k = 0; k < src->nseparator_firsts; k++)
+        for (const char *p = text + s;
+             (p = memchr(p, src->separator_firsts[k], e - (size_t)(p - text))); p++)
+            if (separator_at(src, text, len, (size_t)(p - text)))
+                return 1;
     return 0;
 }
 
@@ -838,16 +910,19 @@ static int phrase_at(const char *text, size_t len, size_t i, const char *phrase,
            (i + n == len || !is_word_at(text, i + n));
 }
 
-/** Can a cue of @p filter start at @p q? */
-static int cue_may_open(const uint8_t *filter, const char *text, size_t len, size_t q)
+/** @returns the index in @p list of the first of its phrases at @p q, or -1. */
+static long cue_at(const src_cue_index_t *idx, const src_strs_t *list, const char *text, size_t len,
+                   size_t q)
 {
-    return q < len && filter_test(filter, filter_bit(text[q], q + 1 < len ? text[q + 1] : 0, 0));
-}
-
-/** Can a cue of @p filter (built backwards) end just before @p q? */
-static int cue_may_close(const uint8_t *filter, const char *text, size_t q)
-{
-    return q > 0 && filter_test(filter, filter_bit(text[q - 1], q > 1 ? text[q - 2] : 0, 0));
+    if (q >= len)
+        return -1;
+    unsigned b = cue_bucket(text[q], q + 1 < len ? text[q + 1] : 0);
+    for (uint32_t i = idx->start[b]; i < idx->start[b + 1]; i++) {
+        uint32_t k = idx->cue[i];
+        if (phrase_at(text, len, q, list->v[k], list->len[k]))
+            return (long)k;
+    }
+    return -1;
 }
 
 static int has_before_cue(const bl_sources_t *src, const char *text, size_t pos)
@@ -855,11 +930,13 @@ static int has_before_cue(const bl_sources_t *src, const char *text, size_t pos)
     size_t q = skip_spaces_back(text, pos);
     if (q >= 3 && ci_equal(text + q - 3, "the", 3) && !is_word_before(text, q - 3))
         q = skip_spaces_back(text, q - 3);
-    if (!cue_may_close(src->cue_before_close, text, q))
+    if (q == 0)
         return 0;
-    for (size_t k = 0; k < src->cue_before.n; k++) {
-        size_t n = src->cue_before.len[k];
-        if (q >= n && ci_equal(text + q - n, src->cue_before.v[k], n) &&
+    const src_cue_index_t *idx = &src->cue_before_index;
+    unsigned b = cue_bucket(text[q - 1], q > 1 ? text[q - 2] : 0);
+    for (uint32_t i = idx->start[b]; i < idx->start[b + 1]; i++) {
+        size_t n = src->cue_before.len[idx->cue[i]];
+        if (q >= n && ci_equal(text + q - n, src->cue_before.v[idx->cue[i]], n) &&
             !is_word_before(text, q - n))
             return 1;
     }
@@ -869,31 +946,25 @@ static int has_before_cue(const bl_sources_t *src, const char *text, size_t pos)
 static int has_after_cue(const bl_sources_t *src, const char *text, size_t len, size_t pos)
 {
     size_t q = skip_spaces(text, len, pos);
-    for (int round = 0; round < 2 && cue_may_open(src->cue_skip_open, text, len, q); round++) {
-        size_t k;
-        for (k = 0; k < src->cue_skip.n; k++)
-            if (phrase_at(text, len, q, src->cue_skip.v[k], src->cue_skip.len[k]))
-                break;
-        if (k == src->cue_skip.n)
+    for (int round = 0; round < 2; round++) {
+        long k = cue_at(&src->cue_skip_index, &src->cue_skip, text, len, q);
+        if (k < 0)
             break;
         q = skip_spaces(text, len, q + src->cue_skip.len[k]);
     }
-    if (!cue_may_open(src->cue_after_open, text, len, q))
-        return 0;
-    for (size_t k = 0; k < src->cue_after.n; k++)
-        if (phrase_at(text, len, q, src->cue_after.v[k], src->cue_after.len[k]))
-            return 1;
-    return 0;
+    return cue_at(&src->cue_after_index, &src->cue_after, text, len, q) >= 0;
 }
 
 /**
  * Is [s, e) a credit line: agency names and credit words only, at least one
  * agency ("REUTERS, AGENCE FRANCE-PRESSE", "AFP contributed reporting")?
  */
+#define SRC_CREDIT_MAX 240 /* bytes in a credit line */
+
 static int is_credit_segment(const bl_sources_t *src, const char *text, size_t s, size_t e,
                              const src_match_t *m, size_t nm)
 {
-    if (e - s > 240)
+    if (e - s > SRC_CREDIT_MAX)
         return 0;
     int agencies = 0;
     size_t mi = 0;
@@ -955,7 +1026,9 @@ static int classify(const bl_sources_t *src, const char *text, size_t len, const
         /* The whole paragraph, or its tail after a dash, is a credit line. */
         if (is_credit_segment(src, text, ps, pe, all, nall))
             return CLASS_CREDIT;
-        size_t tail = last_dash_tail(text, ps, pe);
+        /* A dash further back opens a tail too long for a credit line. */
+        size_t tail =
+            last_dash_tail(text, pe - ps > SRC_CREDIT_MAX + 3 ? pe - SRC_CREDIT_MAX - 3 : ps, pe);
         if (tail > ps && m->start >= tail && is_credit_segment(src, text, tail, pe, all, nall))
             return CLASS_CREDIT;
         /* "LONDON (Reuters) -", "(AP) —" near the paragraph start. */
@@ -977,13 +1050,20 @@ static int classify(const bl_sources_t *src, const char *text, size_t len, const
 
 /* ----------------------------------------------------------- datelines */
 
+/** Can a place word start at @p i: an upper-case letter or a two-byte letter? */
+static int place_word_at(const char *text, size_t i)
+{
+    unsigned char c = (unsigned char)text[i];
+    return IS_UPPER(c) ||
+           (c >= 0xC3 && c < 0xE0 && !utf8_punct_len((const unsigned char *)text + i));
+}
+
 /** A place word: starts with an upper-case letter; letters, digits, . ' - */
 static size_t place_word_end(const char *text, size_t e, size_t i, int *allcaps)
 {
-    unsigned char c = (unsigned char)text[i];
-    if (!(IS_UPPER(c) ||
-          (c >= 0xC3 && c < 0xE0 && !utf8_punct_len((const unsigned char *)text + i))))
+    if (!place_word_at(text, i))
         return i;
+    unsigned char c;
     size_t j = i;
     int lower = 0, letters = 0;
     while (j < e) {
@@ -1125,11 +1205,17 @@ static size_t place_name(const bl_sources_t *src, const char *text, size_t s, si
     return n;
 }
 
-static int add_span_json(json_t *arr, const char *name, size_t name_len, size_t start, size_t end)
+/** @p name_checked: @p name is known to be valid UTF-8 (a name from the data
+ *  files, which bl_sources_new() checked). */
+static int add_span_json(json_t *arr, const char *name, size_t name_len, int name_checked,
+                         size_t start, size_t end)
 {
     json_t *o = json_object();
     /* _nocheck: the keys are ASCII literals, no need to validate them. */
-    if (!o || json_object_set_new_nocheck(o, "name", json_stringn(name, name_len)) ||
+    if (!o ||
+        json_object_set_new_nocheck(o, "name",
+                                    name_checked ? json_stringn_nocheck(name, name_len)
+                                                 : json_stringn(name, name_len)) ||
         json_object_set_new_nocheck(o, "start", json_integer((json_int_t)start)) ||
         json_object_set_new_nocheck(o, "end", json_integer((json_int_t)end)) ||
         json_array_append_new(arr, o)) {
@@ -1143,6 +1229,11 @@ static int add_span_json(json_t *arr, const char *name, size_t name_len, size_t 
 static int parse_dateline(const bl_sources_t *src, const char *text, size_t ps, size_t pe,
                           json_t *out)
 {
+    /* A dateline ends at a separator at most 120 bytes in (below); most
+     * paragraphs have none there, and this test is cheaper than the parse. */
+    if (ps >= pe || !place_word_at(text, ps) ||
+        !has_separator(src, text, pe, ps, pe - ps > 121 ? ps + 121 : pe))
+        return 0;
     size_t groups[8][2];
     size_t ngroups = 0;
     int mode = 0;
@@ -1207,7 +1298,7 @@ static int parse_dateline(const bl_sources_t *src, const char *text, size_t ps, 
     for (size_t g = 0; g < ngroups; g++) {
         char name[128];
         size_t n = place_name(src, text, groups[g][0], groups[g][1], mode, name, sizeof(name));
-        if (add_span_json(out, name, n, groups[g][0], groups[g][1]))
+        if (add_span_json(out, name, n, 0, groups[g][0], groups[g][1]))
             return -1;
     }
     return 0;
@@ -1348,15 +1439,14 @@ static int find_signatures(const bl_sources_t *src, const char *text, size_t len
     return 0;
 }
 
-/** Cheap test before try_alias(): can an alias start at @p ws? Most words
- *  are rejected by their first byte, most of the rest by the next two. */
-static inline int may_open_alias(const bl_sources_t *src, const char *text, size_t len, size_t ws)
+/** Cheap test before try_alias(): can an alias start at @p ws (< doc->len)?
+ *  Most words are rejected on their first two bytes, most others on the third. */
+static inline int may_open_alias(const bl_sources_t *src, const char *text, size_t ws)
 {
-    if (!src->first_byte[(unsigned char)text[ws]] || ws + 2 > len)
-        return 0; /* aliases have two bytes or more */
-    /* text[ws + 2] may be the terminating NUL: two-byte aliases set all bits. */
-    unsigned pair = (unsigned)(unsigned char)text[ws] << 8 | (unsigned char)text[ws + 1];
-    return src->opening[pair] >> (text[ws + 2] & 7) & 1;
+    /* Reads at most text[len], the NUL: no alias holds a NUL, so a pair with
+     * one has no bits and text[ws + 2] is read only when ws + 2 <= len. */
+    unsigned third_bits = src->opening[two_bytes(text + ws)];
+    return third_bits && third_bits >> (text[ws + 2] & 7) & 1;
 }
 
 /**
@@ -1369,11 +1459,13 @@ static int try_alias(const bl_sources_t *src, const char *text, size_t len, size
 {
     uint64_t h = 1469598103934665603ULL;
     for (size_t i = ws; i < len; i++) { /* key_hash() of the word, as word_end() ends it */
-        unsigned char c = (unsigned char)text[i];
-        unsigned cls = char_class[c];
-        if (!cls || ((cls & C_PUNCT_LEAD) && utf8_punct_len((const unsigned char *)text + i)))
-            break;
-        h = (h ^ (c | (cls & C_UPPER) << 4)) * 1099511628211ULL; /* FOLD(c) */
+        unsigned k = src->key_byte[(unsigned char)text[i]];
+        if (k <= 1) {
+            if (!k || utf8_punct_len((const unsigned char *)text + i))
+                break;
+            k = (unsigned char)text[i];
+        }
+        h = (h ^ k) * 1099511628211ULL;
     }
     const src_alias_t *al = lookup(src, text, len, ws, h ? h : 1);
     if (!al)
@@ -1439,10 +1531,9 @@ int bl_sources_extract(const bl_sources_t *src, const bl_article_t *a, const bl_
         const bl_token_t *tok = doc->tokens, *tok_end = doc->tokens + doc->ntokens;
         for (; tok < tok_end; tok++) {
             size_t ws = tok->start;
-            if (!src->first_byte[(unsigned char)text[ws]])
+            if (!may_open_alias(src, text, ws))
                 continue; /* most tokens: the cheapest test first */
-            if (!(tok->flags & BL_TOK_WORD) || ws < covered ||
-                !may_open_alias(src, text, len, ws) || is_word_before(text, ws))
+            if (!(tok->flags & BL_TOK_WORD) || ws < covered || is_word_before(text, ws))
                 continue;
             size_t end = 0;
             if (try_alias(src, text, len, ws, &end, &matches))
@@ -1459,7 +1550,7 @@ int bl_sources_extract(const bl_sources_t *src, const bl_article_t *a, const bl_
                 continue;
             }
             size_t end = 0;
-            if (may_open_alias(src, text, len, i) && try_alias(src, text, len, i, &end, &matches))
+            if (may_open_alias(src, text, i) && try_alias(src, text, len, i, &end, &matches))
                 goto done;
             i = end ? end : word_end(text, len, i);
         }
@@ -1482,7 +1573,7 @@ int bl_sources_extract(const bl_sources_t *src, const bl_article_t *a, const bl_
             sp->end = mv[k].end;
             sp->name = name;
         } else if (cls == CLASS_CITED) {
-            if (add_span_json(cited, name, strlen(name), mv[k].start, mv[k].end))
+            if (add_span_json(cited, name, strlen(name), 1, mv[k].start, mv[k].end))
                 goto done;
         }
     }
@@ -1491,7 +1582,7 @@ int bl_sources_extract(const bl_sources_t *src, const bl_article_t *a, const bl_
     qsort(credits.v, credits.n, sizeof(src_span_t), span_cmp);
     const src_span_t *cv = credits.v;
     for (size_t k = 0; k < credits.n; k++)
-        if (add_span_json(agencies, cv[k].name, strlen(cv[k].name), cv[k].start, cv[k].end))
+        if (add_span_json(agencies, cv[k].name, strlen(cv[k].name), 1, cv[k].start, cv[k].end))
             goto done;
 
     for (size_t p = 0; p < paras.n; p++)
