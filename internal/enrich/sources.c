@@ -90,9 +90,11 @@ struct bl_sources {
     src_alias_t *aliases;
     size_t naliases, aliases_cap;
     src_slot_t *slots;
-    size_t nslots;                      /* power of two */
-    unsigned char separator_first[256]; /* bytes that can open a separator */
-    char separator_firsts[256];         /* the same bytes, listed */
+    size_t nslots; /* power of two */
+    /* separators are grouped by first byte: those opening with byte c are
+     * [separator_from[c], separator_from[c + 1]). */
+    uint32_t separator_from[257];
+    char separator_firsts[256]; /* the bytes that open a separator, listed */
     size_t nseparator_firsts;
     /* For hashing a word as key_hash() does: FOLD(byte) for a byte that
      * continues a word, 0 for one that ends it, 1 for a lead byte that
@@ -692,9 +694,21 @@ bl_sources_t *bl_sources_new(const char *config_dir, const char *publisher_map, 
         set_err(errstr, errstr_size, "sources: out of memory");
         goto fail;
     }
-    /* Longest separator first, so "--" wins over "-". */
+    /* Longest separator first, so "--" wins over "-"; then (stable) grouped
+     * by first byte, as only those can match at a byte. */
     for (size_t i = 1; i < src->separators.n; i++)
         for (size_t j = i; j > 0 && src->separators.len[j] > src->separators.len[j - 1]; j--) {
+            const char *t = src->separators.v[j];
+            size_t tl = src->separators.len[j];
+            src->separators.v[j] = src->separators.v[j - 1];
+            src->separators.len[j] = src->separators.len[j - 1];
+            src->separators.v[j - 1] = t;
+            src->separators.len[j - 1] = tl;
+        }
+    for (size_t i = 1; i < src->separators.n; i++)
+        for (size_t j = i; j > 0 && (unsigned char)src->separators.v[j][0] <
+                                        (unsigned char)src->separators.v[j - 1][0];
+             j--) {
             const char *t = src->separators.v[j];
             size_t tl = src->separators.len[j];
             src->separators.v[j] = src->separators.v[j - 1];
@@ -706,12 +720,14 @@ bl_sources_t *bl_sources_new(const char *config_dir, const char *publisher_map, 
         src->key_byte[c] = c >= 0xC0 && (char_class[c] & C_PUNCT_LEAD) ? 1
                            : c >= 0xC0 || char_class[c]                ? FOLD(c)
                                                                        : 0;
-    for (size_t i = 0; i < src->separators.n; i++) {
-        unsigned char c = (unsigned char)src->separators.v[i][0];
-        if (!src->separator_first[c])
+    for (unsigned c = 0, k = 0; c < 256; c++) {
+        src->separator_from[c] = k;
+        while (k < src->separators.n && (unsigned char)src->separators.v[k][0] == c)
+            k++;
+        if (k > src->separator_from[c])
             src->separator_firsts[src->nseparator_firsts++] = (char)c;
-        src->separator_first[c] = 1;
     }
+    src->separator_from[256] = (uint32_t)src->separators.n;
     if (cue_index_build(&src->cue_before_index, &src->cue_before, 1) ||
         cue_index_build(&src->cue_after_index, &src->cue_after, 0) ||
         cue_index_build(&src->cue_skip_index, &src->cue_skip, 0)) {
@@ -828,8 +844,7 @@ static int alias_matches(const src_alias_t *a, const char *text, size_t len, siz
         return 0; /* would end inside a word */
     if (!memcmp(text + i, a->text, a->len))
         return 1;
-    if (!ci_equal(text + i, a->text, a->len))
-        return 0;
+    /* ALL CAPS: most misses have a lower-case letter early, so look first. */
     int letters = 0;
     for (size_t k = 0; k < a->len; k++) {
         unsigned char c = (unsigned char)text[i + k];
@@ -837,7 +852,7 @@ static int alias_matches(const src_alias_t *a, const char *text, size_t len, siz
             return 0;
         letters += IS_UPPER(c) != 0;
     }
-    return letters >= 2;
+    return letters >= 2 && ci_equal(text + i, a->text, a->len);
 }
 
 /** @p key: key_hash() of the word at @p i. */
@@ -876,9 +891,10 @@ static size_t skip_spaces_back(const char *text, size_t i)
  *  end of the paragraph), or 0. */
 static size_t separator_at(const bl_sources_t *src, const char *text, size_t len, size_t i)
 {
-    if (i >= len || !src->separator_first[(unsigned char)text[i]])
+    if (i >= len)
         return 0;
-    for (size_t k = 0; k < src->separators.n; k++) {
+    unsigned char c = (unsigned char)text[i];
+    for (size_t k = src->separator_from[c]; k < src->separator_from[c + 1]; k++) {
         size_t n = src->separators.len[k];
         if (i + n > len)
             continue;
@@ -892,15 +908,43 @@ static size_t separator_at(const bl_sources_t *src, const char *text, size_t len
     return 0;
 }
 
-/** Does a separator start anywhere in [s, e)? memchr() per distinct first
- *  byte skips most of a paragraph's opening at once. */
-static int has_separator(const bl_sources_t *src, const char *text, size_t len, size_t s, size_t e)
+/*
+ * The next occurrence of each byte that opens a separator
+ * (src->separator_firsts) at or after the last paragraph tested. Paragraphs
+ * are tested in text order, so each byte is searched for once over the
+ * text rather than once per paragraph.
+ */
+typedef struct src_separator_cursor {
+    size_t next[256]; /* offsets into the text; its length when there is none */
+} src_separator_cursor_t;
+
+static size_t next_byte(const char *text, size_t len, size_t from, char c)
+{
+    const char *p = memchr(text + from, c, len - from);
+    return p ? (size_t)(p - text) : len;
+}
+
+static void separator_cursor_init(const bl_sources_t *src, const char *text, size_t len,
+                                  src_separator_cursor_t *cur)
 {
     for (size_t k = 0; k < src->nseparator_firsts; k++)
-        for (const char *p = text + s;
-             (p = memchr(p, src->separator_firsts[k], e - (size_t)(p - text))); p++)
-            if (separator_at(src, text, len, (size_t)(p - text)))
+        cur->next[k] = next_byte(text, len, 0, src->separator_firsts[k]);
+}
+
+/** Does a separator of the paragraph ending at @p pe start in [s, e)? @p s
+ *  must not be below that of the previous call with @p cur. */
+static int has_separator(const bl_sources_t *src, const char *text, size_t len, size_t pe, size_t s,
+                         size_t e, src_separator_cursor_t *cur)
+{
+    for (size_t k = 0; k < src->nseparator_firsts; k++) {
+        char c = src->separator_firsts[k];
+        size_t *next = &cur->next[k];
+        if (*next < s)
+            *next = next_byte(text, len, s, c);
+        for (; *next < e; *next = next_byte(text, len, *next + 1, c))
+            if (separator_at(src, text, pe, *next))
                 return 1;
+    }
     return 0;
 }
 
@@ -1229,11 +1273,6 @@ static int add_span_json(json_t *arr, const char *name, size_t name_len, int nam
 static int parse_dateline(const bl_sources_t *src, const char *text, size_t ps, size_t pe,
                           json_t *out)
 {
-    /* A dateline ends at a separator at most 120 bytes in (below); most
-     * paragraphs have none there, and this test is cheaper than the parse. */
-    if (ps >= pe || !place_word_at(text, ps) ||
-        !has_separator(src, text, pe, ps, pe - ps > 121 ? ps + 121 : pe))
-        return 0;
     size_t groups[8][2];
     size_t ngroups = 0;
     int mode = 0;
@@ -1585,9 +1624,18 @@ int bl_sources_extract(const bl_sources_t *src, const bl_article_t *a, const bl_
         if (add_span_json(agencies, cv[k].name, strlen(cv[k].name), 1, cv[k].start, cv[k].end))
             goto done;
 
-    for (size_t p = 0; p < paras.n; p++)
-        if (parse_dateline(src, text, pv[2 * p], pv[2 * p + 1], datelines))
+    /* A dateline opens with a place word and ends at a separator at most
+     * 120 bytes in (parse_dateline()): most paragraphs have none there, and
+     * that test is cheaper than the parse. */
+    src_separator_cursor_t separators;
+    separator_cursor_init(src, text, len, &separators);
+    for (size_t p = 0; p < paras.n; p++) {
+        size_t ps = pv[2 * p], pe = pv[2 * p + 1];
+        if (ps < pe && place_word_at(text, ps) &&
+            has_separator(src, text, len, pe, ps, pe - ps > 121 ? ps + 121 : pe, &separators) &&
+            parse_dateline(src, text, ps, pe, datelines))
             goto done;
+    }
 
     const char *publisher = NULL;
     char host[256];
