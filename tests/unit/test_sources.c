@@ -360,6 +360,87 @@ static void test_tokenised_doc_agrees(void **state)
     bl_article_clear(&a);
 }
 
+/*
+ * The look-up shortcuts must not change what is found: separators met in
+ * earlier paragraphs (the dateline pre-test keeps a cursor per byte), the
+ * 120-byte dateline limit, two-byte aliases at the very end of the text,
+ * ALL-CAPS aliases, and cue phrases after a skipped word. The tokenised path
+ * agrees with the scanning path on each text.
+ */
+static void test_scan_edges(void **state)
+{
+    char t[1024];
+    char w119[120], w120[121];
+    memset(w119, 'W', 119);
+    w119[119] = '\0';
+    memset(w120, 'W', 120);
+    w120[120] = '\0';
+    /* Hyphens, curly quotes and a spaced dash (past 120 bytes) come before
+     * the second dateline's bullet. */
+    snprintf(
+        t, sizeof(t),
+        "Headline\n\nMOSCOW - Talks ended, well-known officials said \xe2\x80\x9cno\xe2\x80\x9d "
+        "and went home after a long day of meetings in the city centre near the river - "
+        "late.\n\nLONDON \xe2\x80\xa2 Rain.\n\nAn aside - not a dateline.\n\nKYIV \xe2\x80\x94 "
+        "Cold.");
+    json_t *s = extract(t);
+    expect(s, "datelines", t, "Moscow", "MOSCOW", "London", "LONDON", "Kyiv", "KYIV", NULL);
+    json_decref(s);
+
+    /* The separator 120 bytes in still ends a dateline; 121 bytes in does not. */
+    snprintf(t, sizeof(t), "Headline\n\n%s - Long.\n\n%s - Longer.", w119, w120);
+    s = extract(t);
+    const json_t *arr = json_object_get(s, "datelines");
+    assert_int_equal(json_array_size(arr), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 0), "end")),
+                     strlen("Headline\n\n") + 119);
+    json_decref(s);
+
+    snprintf(t, sizeof(t),
+             "Headline\n\nThe Washington Post newspaper reported it. SKY NEWS "
+             "said so. Sky NEWS said so. He told AP");
+    s = extract(t);
+    expect(s, "cited", t, "The Washington Post", "The Washington Post", "Sky News", "SKY NEWS",
+           "AP", "AP", NULL);
+    json_decref(s);
+
+    /* The same texts through the decoder and the tokeniser. */
+    const char *texts[] = {
+        "MOSCOW - Talks\n\nLONDON \xe2\x80\xa2 Rain fell - and - more.\n\nKYIV, Ukraine "
+        "\xe2\x80\x94 Shelling.\n\nHe told AP",
+        "Headline\n\nThe Washington Post newspaper reported it. SKY NEWS said so. He told A",
+    };
+    for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++) {
+        char raw[1024];
+        snprintf(raw, sizeof(raw), " date 2022-01-01 %s", texts[k]);
+        bl_article_t a;
+        bl_article_meta_t meta;
+        memset(&meta, 0, sizeof(meta));
+        char err[256];
+        assert_int_equal(bl_article_decode(&a, raw, strlen(raw), &meta, 1 << 20, err, sizeof(err)),
+                         BL_DECODE_OK);
+        bl_doc_t doc;
+        memset(&doc, 0, sizeof(doc));
+        assert_int_equal(bl_doc_build(&doc, &a, NULL), 0);
+        assert_true(doc.ntokens > 0);
+        json_t *rec = json_object();
+        assert_int_equal(bl_sources_extract(sources, &a, &doc, rec), 0);
+        json_t *scanned = extract(doc.text);
+        const json_t *tok = json_object_get(rec, "source");
+        for (const char **l = (const char *[]){"agencies", "datelines", "cited", NULL}; *l; l++)
+            assert_true(json_equal(json_object_get(tok, *l), json_object_get(scanned, *l)));
+        if (k == 0) {
+            expect(tok, "datelines", doc.text, "Moscow", "MOSCOW", "London", "LONDON", "Kyiv",
+                   "KYIV", NULL);
+            expect(tok, "cited", doc.text, "AP", "AP", NULL);
+        }
+        json_decref(scanned);
+        json_decref(rec);
+        bl_doc_clear(&doc);
+        bl_article_clear(&a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_samples),
         cmocka_unit_test(test_tokenised_doc_agrees),
+        cmocka_unit_test(test_scan_edges),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
