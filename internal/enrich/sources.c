@@ -7,10 +7,11 @@
  * bl_sources_new(); the extractor is read-only afterwards (any thread).
  *
  * How: one pass over the text looks every word up in a hash of alias first
- * words (most words are rejected by a first-byte filter); each hit is then
- * classified by its context: a credit context makes it a credited agency,
- * a cue phrase ("told", "according to", "had reported") a cited outlet,
- * anything else is ignored. Datelines are parsed at each paragraph start.
+ * words (most words are rejected on their first three bytes first); each
+ * hit is then classified by its context: a credit context makes it a
+ * credited agency, a cue phrase ("told", "according to", "had reported") a
+ * cited outlet, anything else is ignored. Datelines are parsed at the
+ * paragraph starts that have a separator close enough to end one.
  */
 #include <ctype.h>
 #include <errno.h>
