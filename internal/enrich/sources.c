@@ -338,6 +338,17 @@ static int cue_index_build(src_cue_index_t *idx, const src_strs_t *list, int bac
     return 0;
 }
 
+/* One step of an insertion sort: word j and word j - 1 trade places. */
+static void swap_with_previous(src_strs_t *s, size_t j)
+{
+    const char *word = s->v[j];
+    size_t len = s->len[j];
+    s->v[j] = s->v[j - 1];
+    s->len[j] = s->len[j - 1];
+    s->v[j - 1] = word;
+    s->len[j - 1] = len;
+}
+
 static void strs_free(src_strs_t *s)
 {
     free(s->v);
@@ -698,25 +709,13 @@ bl_sources_t *bl_sources_new(const char *config_dir, const char *publisher_map, 
     /* Longest separator first, so "--" wins over "-"; then (stable) grouped
      * by first byte, as only those can match at a byte. */
     for (size_t i = 1; i < src->separators.n; i++)
-        for (size_t j = i; j > 0 && src->separators.len[j] > src->separators.len[j - 1]; j--) {
-            const char *t = src->separators.v[j];
-            size_t tl = src->separators.len[j];
-            src->separators.v[j] = src->separators.v[j - 1];
-            src->separators.len[j] = src->separators.len[j - 1];
-            src->separators.v[j - 1] = t;
-            src->separators.len[j - 1] = tl;
-        }
+        for (size_t j = i; j > 0 && src->separators.len[j] > src->separators.len[j - 1]; j--)
+            swap_with_previous(&src->separators, j);
     for (size_t i = 1; i < src->separators.n; i++)
         for (size_t j = i; j > 0 && (unsigned char)src->separators.v[j][0] <
                                         (unsigned char)src->separators.v[j - 1][0];
-             j--) {
-            const char *t = src->separators.v[j];
-            size_t tl = src->separators.len[j];
-            src->separators.v[j] = src->separators.v[j - 1];
-            src->separators.len[j] = src->separators.len[j - 1];
-            src->separators.v[j - 1] = t;
-            src->separators.len[j - 1] = tl;
-        }
+             j--)
+            swap_with_previous(&src->separators, j);
     for (unsigned c = 0; c < 256; c++)
         src->key_byte[c] = c >= 0xC0 && (char_class[c] & C_PUNCT_LEAD) ? 1
                            : c >= 0xC0 || char_class[c]                ? FOLD(c)
