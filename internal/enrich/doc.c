@@ -5,7 +5,6 @@
  */
 #include "enrich/doc.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +12,44 @@
 
 #define BOILERPLATE_MAX_BYTES 160
 
+/*
+ * ASCII byte classes. The hot loops read this table instead of <ctype.h>,
+ * whose calls go through the locale; byline never sets one, so the C
+ * locale's ASCII-only answers are the ones to match. Bytes >= 0x80 have no
+ * class: the tokeniser decodes them as UTF-8 instead.
+ */
+enum {
+    CH_SPACE = 0x01,  /* tokeniser white space: space, tab, LF, CR */
+    CH_CSPACE = 0x02, /* isspace() in the C locale: also VT and FF */
+    CH_LOWER = 0x04,  /* a-z */
+    CH_DIGIT = 0x08,  /* 0-9 */
+    CH_UPPER = 0x20,  /* A-Z; equal to the ASCII case bit, see ascii_lower() */
+};
+#define CH_LETTER (CH_LOWER | CH_UPPER)
+
+static const uint8_t ascii_class[256] = {
+    [' '] = CH_SPACE | CH_CSPACE,
+    ['\t'] = CH_SPACE | CH_CSPACE,
+    ['\n'] = CH_SPACE | CH_CSPACE,
+    ['\r'] = CH_SPACE | CH_CSPACE,
+    ['\v'] = CH_CSPACE,
+    ['\f'] = CH_CSPACE,
+    ['a' ... 'z'] = CH_LOWER,
+    ['A' ... 'Z'] = CH_UPPER,
+    ['0' ... '9'] = CH_DIGIT,
+};
+
+/* tolower() of the C locale: only A-Z change, by setting the 0x20 bit. */
+static inline unsigned char ascii_lower(unsigned char c)
+{
+    return (unsigned char)(c | (ascii_class[c] & CH_UPPER));
+}
+
 struct bl_boilerplate {
     size_t n;
-    char **prefixes; /* lower case */
+    char **prefixes;        /* lower case */
+    size_t *lens;           /* strlen(prefixes[i]) */
+    uint8_t first_byte[32]; /* bit set: some prefix starts with that (lower-case) byte */
 };
 
 bl_boilerplate_t *bl_boilerplate_load(const char *path, char *errstr, size_t errstr_size)
@@ -34,15 +68,24 @@ bl_boilerplate_t *bl_boilerplate_load(const char *path, char *errstr, size_t err
         if (len == 0 || line[0] == '#')
             continue;
         for (size_t i = 0; i < len; i++)
-            line[i] = (char)tolower((unsigned char)line[i]);
+            line[i] = (char)ascii_lower((unsigned char)line[i]);
         if (bp->n == cap) {
             cap = cap ? cap * 2 : 32;
             char **np = realloc(bp->prefixes, cap * sizeof(*np));
-            if (!np)
+            size_t *nl = np ? realloc(bp->lens, cap * sizeof(*nl)) : NULL;
+            if (np)
+                bp->prefixes = np;
+            if (!nl)
                 break;
-            bp->prefixes = np;
+            bp->lens = nl;
         }
-        bp->prefixes[bp->n++] = strdup(line);
+        char *prefix = strdup(line);
+        if (!prefix)
+            break;
+        bp->prefixes[bp->n] = prefix;
+        bp->lens[bp->n++] = len;
+        unsigned char first = (unsigned char)line[0];
+        bp->first_byte[first >> 3] |= (uint8_t)(1u << (first & 7));
     }
     fclose(f);
     return bp;
@@ -55,16 +98,26 @@ void bl_boilerplate_destroy(bl_boilerplate_t *bp)
     for (size_t i = 0; i < bp->n; i++)
         free(bp->prefixes[i]);
     free(bp->prefixes);
+    free(bp->lens);
     free(bp);
 }
 
+/* Case-insensitive (ASCII) prefix match, as strncasecmp() in the C locale. */
 static int is_boilerplate(const bl_boilerplate_t *bp, const char *p, size_t len)
 {
-    if (!bp || len >= BOILERPLATE_MAX_BYTES)
+    if (!bp || len == 0 || len >= BOILERPLATE_MAX_BYTES)
         return 0;
+    unsigned char first = ascii_lower((unsigned char)p[0]);
+    if (!(bp->first_byte[first >> 3] & (1u << (first & 7))))
+        return 0; /* most paragraphs: no prefix starts with this byte */
     for (size_t i = 0; i < bp->n; i++) {
-        size_t plen = strlen(bp->prefixes[i]);
-        if (plen <= len && strncasecmp(p, bp->prefixes[i], plen) == 0)
+        size_t plen = bp->lens[i], k = 0;
+        if (plen > len)
+            continue;
+        const char *prefix = bp->prefixes[i];
+        while (k < plen && ascii_lower((unsigned char)p[k]) == (unsigned char)prefix[k])
+            k++;
+        if (k == plen)
             return 1;
     }
     return 0;
@@ -77,7 +130,8 @@ static uint64_t para_hash(const char *p, size_t len)
     int space = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)p[i];
-        if (isspace(c)) {
+        unsigned cls = ascii_class[c];
+        if (cls & CH_CSPACE) {
             space = 1;
             continue;
         }
@@ -85,7 +139,7 @@ static uint64_t para_hash(const char *p, size_t len)
             h = (h ^ ' ') * 1099511628211ULL;
             space = 0;
         }
-        h = (h ^ (unsigned char)tolower(c)) * 1099511628211ULL;
+        h = (h ^ (c | (cls & CH_UPPER))) * 1099511628211ULL;
     }
     return h;
 }
@@ -123,7 +177,7 @@ int bl_doc_build(bl_doc_t *doc, const bl_article_t *a, const bl_boilerplate_t *b
     const char *s = a->body, *end = a->body + a->body_len;
     while (s < end) {
         /* A paragraph is a run of non-blank lines. */
-        while (s < end && isspace((unsigned char)*s))
+        while (s < end && (ascii_class[(unsigned char)*s] & CH_CSPACE))
             s++;
         if (s >= end)
             break;
@@ -146,7 +200,7 @@ int bl_doc_build(bl_doc_t *doc, const bl_article_t *a, const bl_boilerplate_t *b
         }
         s = pe;
         size_t plen = (size_t)(pe - p);
-        while (plen && isspace((unsigned char)p[plen - 1]))
+        while (plen && (ascii_class[(unsigned char)p[plen - 1]] & CH_CSPACE))
             plen--;
         uint64_t h = para_hash(p, plen);
         if (h == 0)
@@ -169,9 +223,16 @@ int bl_doc_build(bl_doc_t *doc, const bl_article_t *a, const bl_boilerplate_t *b
             doc->text[n++] = '\n';
             doc->text[n++] = '\n';
         }
-        /* Line breaks inside a paragraph become spaces (same length). */
-        for (size_t i = 0; i < plen; i++)
-            doc->text[n + i] = (p[i] == '\n' || p[i] == '\t') ? ' ' : p[i];
+        /* Line breaks inside a paragraph become spaces (same length). They
+         * are few, so copy in bulk and patch them after. */
+        char *dst = doc->text + n, *dst_end = dst + plen;
+        memcpy(dst, p, plen);
+        for (char *q = memchr(dst, '\n', plen); q;
+             q = memchr(q + 1, '\n', (size_t)(dst_end - q - 1)))
+            *q = ' ';
+        for (char *q = memchr(dst, '\t', plen); q;
+             q = memchr(q + 1, '\t', (size_t)(dst_end - q - 1)))
+            *q = ' ';
         n += plen;
     }
     free(seen);
@@ -242,25 +303,42 @@ static inline int cp_is_digit(uint32_t c)
     return c >= '0' && c <= '9';
 }
 
+/*
+ * The tokeniser's classes of one code point: CH_SPACE, CH_UPPER or
+ * CH_LOWER (every upper-case code point is a letter), CH_DIGIT, or 0 for
+ * punctuation. ASCII comes from the table; the rest from the cp_is_*
+ * ranges above, which stay the definition.
+ */
+static inline unsigned cp_class(uint32_t c)
+{
+    if (c < 0x80)
+        return ascii_class[c] & (CH_SPACE | CH_LETTER | CH_DIGIT);
+    if (cp_is_space(c))
+        return CH_SPACE;
+    if (cp_is_letter(c))
+        return cp_is_upper(c) ? CH_UPPER : CH_LOWER;
+    return 0;
+}
+
 /* Abbreviations after which a period does not end a sentence. */
 static int is_abbrev(const char *w, size_t len)
 {
-    static const char *const abbrevs[] = {
-        "mr",     "mrs",    "ms",   "dr",   "st",   "jan",  "feb", "mar",  "apr", "jun",
-        "jul",    "aug",    "sep",  "sept", "oct",  "nov",  "dec", "gen",  "col", "lt",
-        "sgt",    "rep",    "sen",  "gov",  "prof", "jr",   "sr",  "vs",   "no",  "mt",
-        "ft",     "capt",   "cmdr", "adm",  "maj",  "rev",  "hon", "pres", "gen", "corp",
-        "messrs", "approx", "est",  "fig",  "ave",  "blvd", NULL};
+    /* Zero-padded to eight bytes, so each candidate is one 8-byte compare. */
+    static const char abbrevs[][8] = {
+        "mr",     "mrs",    "ms",   "dr",   "st",   "jan", "feb", "mar",  "apr", "jun",
+        "jul",    "aug",    "sep",  "sept", "oct",  "nov", "dec", "gen",  "col", "lt",
+        "sgt",    "rep",    "sen",  "gov",  "prof", "jr",  "sr",  "vs",   "no",  "mt",
+        "ft",     "capt",   "cmdr", "adm",  "maj",  "rev", "hon", "pres", "gen", "corp",
+        "messrs", "approx", "est",  "fig",  "ave",  "blvd"};
     if (len == 1)
         return 1; /* initials: "J. Smith" */
     if (len > 6)
         return 0;
-    char low[8];
+    char low[8] = {0};
     for (size_t i = 0; i < len; i++)
-        low[i] = (char)tolower((unsigned char)w[i]);
-    low[len] = '\0';
-    for (int i = 0; abbrevs[i]; i++)
-        if (strcmp(low, abbrevs[i]) == 0)
+        low[i] = (char)ascii_lower((unsigned char)w[i]);
+    for (size_t i = 0; i < sizeof(abbrevs) / sizeof(abbrevs[0]); i++)
+        if (memcmp(low, abbrevs[i], sizeof(low)) == 0)
             return 1;
     return 0;
 }
@@ -290,8 +368,19 @@ int bl_doc_tokenize(bl_doc_t *doc)
     uint32_t pending = BL_TOK_PARA | BL_TOK_SENT; /* flags for the next word/number */
     int sentence_may_end = 0;                     /* saw . ! ? not after an abbreviation */
     while (i < len) {
-        size_t cl;
-        uint32_t c = s[i] < 0x80 ? (cl = 1, s[i]) : utf8_next(s + i, &cl);
+        size_t cl = 1;
+        uint32_t c = s[i];
+        unsigned cls;
+        if (c < 0x80) {
+            cls = ascii_class[c];
+            if ((cls & CH_SPACE) && c != '\n') {
+                i++; /* the common case between tokens */
+                continue;
+            }
+        } else {
+            c = utf8_next(s + i, &cl);
+            cls = cp_class(c);
+        }
         if (c == '\n') {
             /* "\n\n" separates paragraphs (and ends the headline). */
             size_t j = i;
@@ -304,28 +393,45 @@ int bl_doc_tokenize(bl_doc_t *doc)
             i = j;
             continue;
         }
-        if (cp_is_space(c)) {
+        if (cls & CH_SPACE) {
             i += cl;
             continue;
         }
         size_t start = i;
         uint32_t flags = 0;
-        if (cp_is_letter(c) || cp_is_digit(c)) {
+        if (cls & (CH_LETTER | CH_DIGIT)) {
             int upper = 0, lower = 0, possessive = 0; /* letters after ' do not count */
-            flags = cp_is_digit(c) ? BL_TOK_NUMBER : BL_TOK_WORD;
-            if (cp_is_upper(c))
+            flags = (cls & CH_DIGIT) ? BL_TOK_NUMBER : BL_TOK_WORD;
+            if (cls & CH_UPPER)
                 flags |= BL_TOK_CAP;
             while (i < len) {
-                c = s[i] < 0x80 ? (cl = 1, s[i]) : utf8_next(s + i, &cl);
-                if (cp_is_letter(c)) {
-                    if (cp_is_upper(c))
+                /* Most of a word is a run of ASCII lower-case letters. */
+                if (ascii_class[s[i]] & CH_LOWER) {
+                    do
+                        i++;
+                    while (i < len && (ascii_class[s[i]] & CH_LOWER));
+                    if (!possessive)
+                        lower = 1;
+                    if (i >= len)
+                        break;
+                }
+                c = s[i];
+                cl = 1;
+                if (c < 0x80)
+                    cls = ascii_class[c];
+                else {
+                    c = utf8_next(s + i, &cl);
+                    cls = cp_class(c);
+                }
+                if (cls & CH_LETTER) {
+                    if (cls & CH_UPPER)
                         upper++;
                     else if (!possessive)
-                        lower++;
+                        lower = 1;
                     i += cl;
                     continue;
                 }
-                if (cp_is_digit(c)) {
+                if (cls & CH_DIGIT) {
                     i += cl;
                     continue;
                 }
@@ -335,7 +441,7 @@ int bl_doc_tokenize(bl_doc_t *doc)
                 uint32_t n = i + cl >= len      ? 0
                              : s[i + cl] < 0x80 ? s[i + cl]
                                                 : utf8_next(s + i + cl, &nl);
-                int prev_digit = i > start && isdigit(s[i - 1]);
+                int prev_digit = i > start && (ascii_class[s[i - 1]] & CH_DIGIT);
                 if ((c == '\'' || c == 0x2019) && cp_is_letter(n) && !prev_digit) {
                     possessive = 1;
                     i += cl;
@@ -401,12 +507,23 @@ int bl_doc_word_count(const bl_doc_t *doc)
     return n;
 }
 
-/* Byte j of the result is bit j of x (0 or 1): eight counters in one word. */
-static inline uint64_t spread_bits(uint64_t x)
-{
-    uint64_t s = (x * 0x0101010101010101ULL) & 0x8040201008040201ULL;
-    return ((s + 0x7f7f7f7f7f7f7f7fULL) >> 7) & 0x0101010101010101ULL;
-}
+/* A 256-entry table from a constant expression F(byte value). */
+#define TABLE4(F, x)  F(x), F((x) + 1), F((x) + 2), F((x) + 3)
+#define TABLE16(F, x) TABLE4(F, x), TABLE4(F, (x) + 4), TABLE4(F, (x) + 8), TABLE4(F, (x) + 12)
+#define TABLE64(F, x)                                                                              \
+    TABLE16(F, x), TABLE16(F, (x) + 16), TABLE16(F, (x) + 32), TABLE16(F, (x) + 48)
+#define TABLE256(F) TABLE64(F, 0), TABLE64(F, 64), TABLE64(F, 128), TABLE64(F, 192)
+
+/* Byte j of SPREAD(x) is bit j of x (0 or 1): eight counters in one word. */
+#define SPREAD_BIT(x, j) ((uint64_t)(((x) >> (j)) & 1) << (8 * (j)))
+#define SPREAD(x)                                                                                  \
+    (SPREAD_BIT(x, 0) | SPREAD_BIT(x, 1) | SPREAD_BIT(x, 2) | SPREAD_BIT(x, 3) |                   \
+     SPREAD_BIT(x, 4) | SPREAD_BIT(x, 5) | SPREAD_BIT(x, 6) | SPREAD_BIT(x, 7))
+static const uint64_t spread_byte[256] = {TABLE256(SPREAD)};
+
+/* tolower() of the C locale as a table: one load per byte of a word. */
+#define FOLD(x) ((x) >= 'A' && (x) <= 'Z' ? (x) | 0x20 : (x))
+static const unsigned char fold_byte[256] = {TABLE256(FOLD)};
 
 /*
  * Simhash over lower-cased word 3-shingles: near-duplicates differ in few
@@ -418,18 +535,15 @@ uint64_t bl_doc_simhash(const bl_doc_t *doc)
     uint32_t ones[64] = {0};
     uint64_t lanes[8] = {0};
     uint64_t w[3] = {0, 0, 0};
+    const unsigned char *text = (const unsigned char *)doc->text;
     size_t nwords = 0, nshingles = 0, in_lanes = 0;
     for (size_t i = 0; i < doc->ntokens; i++) {
         const bl_token_t *t = &doc->tokens[i];
         if (!(t->flags & (BL_TOK_WORD | BL_TOK_NUMBER)))
             continue;
         uint64_t h = 1469598103934665603ULL;
-        for (uint32_t k = t->start; k < t->end; k++) {
-            unsigned char c = (unsigned char)doc->text[k];
-            if (c >= 'A' && c <= 'Z')
-                c |= 0x20;
-            h = (h ^ c) * 1099511628211ULL;
-        }
+        for (uint32_t k = t->start; k < t->end; k++)
+            h = (h ^ fold_byte[text[k]]) * 1099511628211ULL;
         w[0] = w[1];
         w[1] = w[2];
         w[2] = h;
@@ -440,7 +554,7 @@ uint64_t bl_doc_simhash(const bl_doc_t *doc)
         sh *= 0xbf58476d1ce4e5b9ULL;
         sh ^= sh >> 32;
         for (int k = 0; k < 8; k++)
-            lanes[k] += spread_bits((sh >> (8 * k)) & 0xff);
+            lanes[k] += spread_byte[(sh >> (8 * k)) & 0xff];
         nshingles++;
         if (++in_lanes == 255) {
             for (int b = 0; b < 64; b++)
