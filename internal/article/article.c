@@ -64,6 +64,19 @@ void bl_article_clear(bl_article_t *a)
 }
 
 /*
+ * 1 when all eight bytes of @p w are printable ASCII (0x20..0x7e), the
+ * bulk of any article: then check_text() need not look at them one by one.
+ * Per byte, with the top bit cleared: + 0x60 sets it iff >= 0x20, + 0x01
+ * sets it iff 0x7f; no byte carries into the next.
+ */
+static inline int all_printable_ascii(uint64_t w)
+{
+    const uint64_t highs = 0x8080808080808080ULL, low7 = w & ~highs;
+    uint64_t ge_space = low7 + 0x6060606060606060ULL, is_del = low7 + 0x0101010101010101ULL;
+    return ((w | ~ge_space | is_del) & highs) == 0;
+}
+
+/*
  * Validates UTF-8 (no overlongs, no surrogates, <= U+10FFFF) and rejects
  * control bytes other than tab, LF, CR. Returns OK, INVALID_UTF8 or BINARY
  * and the byte offset of the first offending byte.
@@ -72,51 +85,64 @@ static bl_decode_err_t check_text(const unsigned char *s, size_t len, size_t *ba
 {
     size_t i = 0;
     while (i < len) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-                *bad_at = i;
-                return BL_DECODE_BINARY;
+        if (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, sizeof(w));
+            if (all_printable_ascii(w)) {
+                i += 8;
+                continue;
             }
-            if (c == 0x7f) {
-                *bad_at = i;
-                return BL_DECODE_BINARY;
+        }
+        /* Byte by byte up to the end of this 8-byte block (or the character
+         * that straddles it), then try the fast path again. */
+        size_t block_end = len - i >= 8 ? i + 8 : len;
+        while (i < block_end) {
+            unsigned char c = s[i];
+            if (c < 0x80) {
+                if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+                    *bad_at = i;
+                    return BL_DECODE_BINARY;
+                }
+                if (c == 0x7f) {
+                    *bad_at = i;
+                    return BL_DECODE_BINARY;
+                }
+                i++;
+                continue;
             }
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 2;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 3;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 4;
-            cp = c & 0x07;
-        } else {
-            *bad_at = i;
-            return BL_DECODE_INVALID_UTF8;
-        }
-        if (i + n > len) {
-            *bad_at = i;
-            return BL_DECODE_INVALID_UTF8;
-        }
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) {
+            size_t n;
+            uint32_t cp;
+            if (c >= 0xc2 && c <= 0xdf) {
+                n = 2;
+                cp = c & 0x1f;
+            } else if (c >= 0xe0 && c <= 0xef) {
+                n = 3;
+                cp = c & 0x0f;
+            } else if (c >= 0xf0 && c <= 0xf4) {
+                n = 4;
+                cp = c & 0x07;
+            } else {
                 *bad_at = i;
                 return BL_DECODE_INVALID_UTF8;
             }
-            cp = (cp << 6) | (s[i + k] & 0x3f);
+            if (i + n > len) {
+                *bad_at = i;
+                return BL_DECODE_INVALID_UTF8;
+            }
+            for (size_t k = 1; k < n; k++) {
+                if ((s[i + k] & 0xc0) != 0x80) {
+                    *bad_at = i;
+                    return BL_DECODE_INVALID_UTF8;
+                }
+                cp = (cp << 6) | (s[i + k] & 0x3f);
+            }
+            if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+                (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+                *bad_at = i;
+                return BL_DECODE_INVALID_UTF8;
+            }
+            i += n;
         }
-        if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-            *bad_at = i;
-            return BL_DECODE_INVALID_UTF8;
-        }
-        i += n;
     }
     return BL_DECODE_OK;
 }
@@ -185,8 +211,11 @@ static char *copy_body(const char *s, size_t len, size_t *out_len)
     char *d = malloc(len + 1);
     if (!d)
         return NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
+    /* Most text has no CR at all: copy up to the first one in bulk. */
+    const char *cr = memchr(s, '\r', len);
+    size_t n = cr ? (size_t)(cr - s) : len;
+    memcpy(d, s, n);
+    for (size_t i = n; i < len; i++)
         if (s[i] != '\r')
             d[n++] = s[i];
     d[n] = '\0';

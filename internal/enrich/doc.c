@@ -23,7 +23,8 @@ enum {
     CH_CSPACE = 0x02, /* isspace() in the C locale: also VT and FF */
     CH_LOWER = 0x04,  /* a-z */
     CH_DIGIT = 0x08,  /* 0-9 */
-    CH_UPPER = 0x20,  /* A-Z; equal to the ASCII case bit, see ascii_lower() */
+    CH_UPPER = 0x10,  /* A-Z */
+    CH_JOINER = 0x20, /* ' - . , : may join the characters around them into one token */
 };
 #define CH_LETTER (CH_LOWER | CH_UPPER)
 
@@ -37,12 +38,27 @@ static const uint8_t ascii_class[256] = {
     ['a' ... 'z'] = CH_LOWER,
     ['A' ... 'Z'] = CH_UPPER,
     ['0' ... '9'] = CH_DIGIT,
+    ['\''] = CH_JOINER,
+    ['-'] = CH_JOINER,
+    ['.'] = CH_JOINER,
+    [','] = CH_JOINER,
+    [':'] = CH_JOINER,
 };
 
-/* tolower() of the C locale: only A-Z change, by setting the 0x20 bit. */
+/* A 256-entry table from a constant expression F(byte value). */
+#define TABLE4(F, x)  F(x), F((x) + 1), F((x) + 2), F((x) + 3)
+#define TABLE16(F, x) TABLE4(F, x), TABLE4(F, (x) + 4), TABLE4(F, (x) + 8), TABLE4(F, (x) + 12)
+#define TABLE64(F, x)                                                                              \
+    TABLE16(F, x), TABLE16(F, (x) + 16), TABLE16(F, (x) + 32), TABLE16(F, (x) + 48)
+#define TABLE256(F) TABLE64(F, 0), TABLE64(F, 64), TABLE64(F, 128), TABLE64(F, 192)
+
+/* tolower() of the C locale as a table: only A-Z change. */
+#define FOLD(x) ((x) >= 'A' && (x) <= 'Z' ? (x) | 0x20 : (x))
+static const unsigned char ascii_fold[256] = {TABLE256(FOLD)};
+
 static inline unsigned char ascii_lower(unsigned char c)
 {
-    return (unsigned char)(c | (ascii_class[c] & CH_UPPER));
+    return ascii_fold[c];
 }
 
 struct bl_boilerplate {
@@ -123,23 +139,22 @@ static int is_boilerplate(const bl_boilerplate_t *bp, const char *p, size_t len)
     return 0;
 }
 
-/* FNV-1a over the paragraph with case and white space folded. */
+/* FNV-1a over the paragraph with case folded and each run of white space
+ * hashed as one ' ' (none at the end). */
 static uint64_t para_hash(const char *p, size_t len)
 {
+    const unsigned char *s = (const unsigned char *)p, *end = s + len;
     uint64_t h = 1469598103934665603ULL;
-    int space = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)p[i];
-        unsigned cls = ascii_class[c];
-        if (cls & CH_CSPACE) {
-            space = 1;
-            continue;
-        }
-        if (space) {
+    while (s < end) {
+        if (ascii_class[*s] & CH_CSPACE) {
+            do
+                s++;
+            while (s < end && (ascii_class[*s] & CH_CSPACE));
+            if (s == end)
+                break;
             h = (h ^ ' ') * 1099511628211ULL;
-            space = 0;
         }
-        h = (h ^ (c | (cls & CH_UPPER))) * 1099511628211ULL;
+        h = (h ^ ascii_fold[*s++]) * 1099511628211ULL;
     }
     return h;
 }
@@ -305,14 +320,15 @@ static inline int cp_is_digit(uint32_t c)
 
 /*
  * The tokeniser's classes of one code point: CH_SPACE, CH_UPPER or
- * CH_LOWER (every upper-case code point is a letter), CH_DIGIT, or 0 for
- * punctuation. ASCII comes from the table; the rest from the cp_is_*
- * ranges above, which stay the definition.
+ * CH_LOWER (every upper-case code point is a letter), CH_DIGIT, or none
+ * for punctuation (CH_JOINER only for ASCII: ’ is tested by value). ASCII
+ * comes from the table; the rest from the cp_is_* ranges above, which stay
+ * the definition.
  */
 static inline unsigned cp_class(uint32_t c)
 {
     if (c < 0x80)
-        return ascii_class[c] & (CH_SPACE | CH_LETTER | CH_DIGIT);
+        return ascii_class[c];
     if (cp_is_space(c))
         return CH_SPACE;
     if (cp_is_letter(c))
@@ -370,17 +386,9 @@ int bl_doc_tokenize(bl_doc_t *doc)
     while (i < len) {
         size_t cl = 1;
         uint32_t c = s[i];
-        unsigned cls;
-        if (c < 0x80) {
-            cls = ascii_class[c];
-            if ((cls & CH_SPACE) && c != '\n') {
-                i++; /* the common case between tokens */
-                continue;
-            }
-        } else {
+        if (c >= 0x80)
             c = utf8_next(s + i, &cl);
-            cls = cp_class(c);
-        }
+        unsigned cls = cp_class(c);
         if (c == '\n') {
             /* "\n\n" separates paragraphs (and ends the headline). */
             size_t j = i;
@@ -417,12 +425,9 @@ int bl_doc_tokenize(bl_doc_t *doc)
                 }
                 c = s[i];
                 cl = 1;
-                if (c < 0x80)
-                    cls = ascii_class[c];
-                else {
+                if (c >= 0x80)
                     c = utf8_next(s + i, &cl);
-                    cls = cp_class(c);
-                }
+                cls = cp_class(c);
                 if (cls & CH_LETTER) {
                     if (cls & CH_UPPER)
                         upper++;
@@ -437,6 +442,8 @@ int bl_doc_tokenize(bl_doc_t *doc)
                 }
                 /* Joiners inside a token: ' ’ - between letters/digits; . , :
                  * between digits; "U.S." style dotted capitals. */
+                if (!(cls & CH_JOINER) && c != 0x2019)
+                    break; /* most words end here, at a space */
                 size_t nl = 0;
                 uint32_t n = i + cl >= len      ? 0
                              : s[i + cl] < 0x80 ? s[i + cl]
@@ -507,23 +514,12 @@ int bl_doc_word_count(const bl_doc_t *doc)
     return n;
 }
 
-/* A 256-entry table from a constant expression F(byte value). */
-#define TABLE4(F, x)  F(x), F((x) + 1), F((x) + 2), F((x) + 3)
-#define TABLE16(F, x) TABLE4(F, x), TABLE4(F, (x) + 4), TABLE4(F, (x) + 8), TABLE4(F, (x) + 12)
-#define TABLE64(F, x)                                                                              \
-    TABLE16(F, x), TABLE16(F, (x) + 16), TABLE16(F, (x) + 32), TABLE16(F, (x) + 48)
-#define TABLE256(F) TABLE64(F, 0), TABLE64(F, 64), TABLE64(F, 128), TABLE64(F, 192)
-
 /* Byte j of SPREAD(x) is bit j of x (0 or 1): eight counters in one word. */
 #define SPREAD_BIT(x, j) ((uint64_t)(((x) >> (j)) & 1) << (8 * (j)))
 #define SPREAD(x)                                                                                  \
     (SPREAD_BIT(x, 0) | SPREAD_BIT(x, 1) | SPREAD_BIT(x, 2) | SPREAD_BIT(x, 3) |                   \
      SPREAD_BIT(x, 4) | SPREAD_BIT(x, 5) | SPREAD_BIT(x, 6) | SPREAD_BIT(x, 7))
 static const uint64_t spread_byte[256] = {TABLE256(SPREAD)};
-
-/* tolower() of the C locale as a table: one load per byte of a word. */
-#define FOLD(x) ((x) >= 'A' && (x) <= 'Z' ? (x) | 0x20 : (x))
-static const unsigned char fold_byte[256] = {TABLE256(FOLD)};
 
 /*
  * Simhash over lower-cased word 3-shingles: near-duplicates differ in few
@@ -542,8 +538,8 @@ uint64_t bl_doc_simhash(const bl_doc_t *doc)
         if (!(t->flags & (BL_TOK_WORD | BL_TOK_NUMBER)))
             continue;
         uint64_t h = 1469598103934665603ULL;
-        for (uint32_t k = t->start; k < t->end; k++)
-            h = (h ^ fold_byte[text[k]]) * 1099511628211ULL;
+        for (const unsigned char *c = text + t->start, *end = text + t->end; c < end; c++)
+            h = (h ^ ascii_fold[*c]) * 1099511628211ULL;
         w[0] = w[1];
         w[1] = w[2];
         w[2] = h;
