@@ -15,16 +15,18 @@
 /*
  * ASCII byte classes. The hot loops read this table instead of <ctype.h>,
  * whose calls go through the locale; byline never sets one, so the C
- * locale's ASCII-only answers are the ones to match. Bytes >= 0x80 have no
- * class: the tokeniser decodes them as UTF-8 instead.
+ * locale's ASCII-only answers are the ones to match. Bytes >= 0x80 are
+ * only marked CH_UTF8: the tokeniser decodes them instead.
  */
 enum {
-    CH_SPACE = 0x01,  /* tokeniser white space: space, tab, LF, CR */
-    CH_CSPACE = 0x02, /* isspace() in the C locale: also VT and FF */
-    CH_LOWER = 0x04,  /* a-z */
-    CH_DIGIT = 0x08,  /* 0-9 */
-    CH_UPPER = 0x10,  /* A-Z */
-    CH_JOINER = 0x20, /* ' - . , : may join the characters around them into one token */
+    CH_SPACE = 0x01,         /* tokeniser white space: space, tab, LF, CR */
+    CH_CSPACE = 0x02,        /* isspace() in the C locale: also VT and FF */
+    CH_LOWER = 0x04,         /* a-z */
+    CH_DIGIT = 0x08,         /* 0-9 */
+    CH_UPPER = 0x10,         /* A-Z */
+    CH_JOINER = 0x20,        /* ' - . , : may join the characters around them into one token */
+    CH_LETTER_JOINER = 0x40, /* ' - may join two letters; . , : join only digits (or U.S.) */
+    CH_UTF8 = 0x80,          /* a byte of a multibyte character */
 };
 #define CH_LETTER (CH_LOWER | CH_UPPER)
 
@@ -38,11 +40,12 @@ static const uint8_t ascii_class[256] = {
     ['a' ... 'z'] = CH_LOWER,
     ['A' ... 'Z'] = CH_UPPER,
     ['0' ... '9'] = CH_DIGIT,
-    ['\''] = CH_JOINER,
-    ['-'] = CH_JOINER,
+    ['\''] = CH_JOINER | CH_LETTER_JOINER,
+    ['-'] = CH_JOINER | CH_LETTER_JOINER,
     ['.'] = CH_JOINER,
     [','] = CH_JOINER,
     [':'] = CH_JOINER,
+    [0x80 ... 0xff] = CH_UTF8,
 };
 
 /* A 256-entry table from a constant expression F(byte value). */
@@ -181,13 +184,20 @@ int bl_doc_build(bl_doc_t *doc, const bl_article_t *a, const bl_boilerplate_t *b
     doc->headline_len = n;
     uint64_t headline_hash = para_hash(a->headline, a->headline_len);
 
-    /* Paragraph hashes seen so far: a small open-addressing set. */
+    /* Paragraph hashes seen so far: a small open-addressing set, on the
+     * stack unless the body is long. */
+    uint64_t seen_stack[512];
     size_t cap = 64;
     while (cap < a->body_len / 16)
         cap *= 2;
-    uint64_t *seen = calloc(cap, sizeof(*seen));
-    if (!seen)
-        return -1;
+    uint64_t *seen = seen_stack;
+    if (cap > sizeof(seen_stack) / sizeof(seen_stack[0])) {
+        seen = calloc(cap, sizeof(*seen));
+        if (!seen)
+            return -1;
+    } else {
+        memset(seen, 0, cap * sizeof(*seen));
+    }
 
     const char *s = a->body, *end = a->body + a->body_len;
     while (s < end) {
@@ -250,7 +260,8 @@ int bl_doc_build(bl_doc_t *doc, const bl_article_t *a, const bl_boilerplate_t *b
             *q = ' ';
         n += plen;
     }
-    free(seen);
+    if (seen != seen_stack)
+        free(seen);
     doc->text[n] = '\0';
     doc->len = n;
     return bl_doc_tokenize(doc);
@@ -359,31 +370,128 @@ static int is_abbrev(const char *w, size_t len)
     return 0;
 }
 
-static int push_token(bl_doc_t *doc, size_t *cap, uint32_t start, uint32_t end, uint32_t flags)
+/*
+ * The common case of scan_word(), without its state: two or more ASCII
+ * letters followed by the end or by a byte that cannot join them to more
+ * (white space, punctuation other than ' and -). Then . , : cannot join
+ * either: they need a digit before them, or a one-letter word ("U.S.").
+ * Returns the end and sets *flags_out as scan_word() would, or returns 0:
+ * not this case.
+ */
+static inline size_t scan_ascii_word(const unsigned char *s, size_t len, size_t start,
+                                     unsigned first_cls, uint32_t *flags_out)
 {
-    if (doc->ntokens == *cap) {
-        *cap = *cap ? *cap * 2 : 256;
-        bl_token_t *nt = realloc(doc->tokens, *cap * sizeof(*nt));
-        if (!nt)
-            return -1;
-        doc->tokens = nt;
+    size_t i = start + 1;
+    unsigned seen = first_cls; /* classes of all the letters */
+    while (i < len && (ascii_class[s[i]] & CH_LETTER))
+        seen |= ascii_class[s[i++]];
+    if (i - start < 2 || (i < len && (ascii_class[s[i]] & (CH_DIGIT | CH_LETTER_JOINER | CH_UTF8))))
+        return 0;
+    /* Without a ' no letter is skipped, so ALLCAPS means no lower case. */
+    *flags_out = BL_TOK_WORD | ((first_cls & CH_UPPER) ? BL_TOK_CAP : 0) |
+                 ((seen & CH_LOWER) ? 0 : BL_TOK_ALLCAPS);
+    return i;
+}
+
+/*
+ * Scans the word or number that starts at s[start] (a letter or digit of
+ * classes @p first_cls) and returns where it ends; sets *flags_out to WORD
+ * or NUMBER plus CAP and ALLCAPS.
+ */
+static size_t scan_word(const unsigned char *s, size_t len, size_t start, unsigned first_cls,
+                        uint32_t *flags_out)
+{
+    size_t i = start;
+    int upper = 0, lower = 0, possessive = 0; /* letters after ' do not count */
+    uint32_t flags = (first_cls & CH_DIGIT) ? BL_TOK_NUMBER : BL_TOK_WORD;
+    if (first_cls & CH_UPPER)
+        flags |= BL_TOK_CAP;
+    while (i < len) {
+        /* Most of a word is a run of ASCII lower-case letters. */
+        if (ascii_class[s[i]] & CH_LOWER) {
+            do
+                i++;
+            while (i < len && (ascii_class[s[i]] & CH_LOWER));
+            if (!possessive)
+                lower = 1;
+            if (i >= len)
+                break;
+        }
+        size_t cl = 1;
+        uint32_t c = s[i];
+        if (c >= 0x80)
+            c = utf8_next(s + i, &cl);
+        unsigned cls = cp_class(c);
+        if (cls & CH_LETTER) {
+            if (cls & CH_UPPER)
+                upper++;
+            else if (!possessive)
+                lower = 1;
+            i += cl;
+            continue;
+        }
+        if (cls & CH_DIGIT) {
+            i += cl;
+            continue;
+        }
+        /* Joiners inside a token: ' ’ - between letters/digits; . , :
+         * between digits; "U.S." style dotted capitals. */
+        if (!(cls & CH_JOINER) && c != 0x2019)
+            break; /* most words end here, at a space */
+        size_t nl = 0;
+        uint32_t n = i + cl >= len ? 0 : s[i + cl] < 0x80 ? s[i + cl] : utf8_next(s + i + cl, &nl);
+        int prev_digit = i > start && (ascii_class[s[i - 1]] & CH_DIGIT);
+        if ((c == '\'' || c == 0x2019) && cp_is_letter(n) && !prev_digit) {
+            possessive = 1;
+            i += cl;
+            continue;
+        }
+        if (c == '-' && (cp_is_letter(n) || cp_is_digit(n))) {
+            i += cl;
+            continue;
+        }
+        if ((c == '.' || c == ',' || c == ':') && prev_digit && cp_is_digit(n) &&
+            (flags & BL_TOK_NUMBER)) {
+            i += cl;
+            continue;
+        }
+        if (c == '.' && (flags & BL_TOK_WORD) && i - start == 1 && cp_is_upper(s[start]) &&
+            cp_is_letter(n) && i + 2 < len && s[i + 2] == '.') {
+            /* U.S. / U.K. / E.U.: take the letters and the dots. */
+            while (i + 1 < len && cp_is_letter(s[i + 1]) && i + 2 < len && s[i + 2] == '.')
+                i += 2, upper++;
+            i++; /* final dot */
+            upper++;
+            break;
+        }
+        break;
     }
-    doc->tokens[doc->ntokens++] = (bl_token_t){start, end, flags};
-    return 0;
+    if ((flags & BL_TOK_WORD) && upper + (cp_is_upper(s[start]) ? 1 : 0) >= 2 && lower == 0)
+        flags |= BL_TOK_ALLCAPS;
+    *flags_out = flags;
+    return i;
 }
 
 int bl_doc_tokenize(bl_doc_t *doc)
 {
     const unsigned char *s = (const unsigned char *)doc->text;
-    size_t len = doc->len, i = 0, cap = doc->len / 5 + 16;
+    size_t len = doc->len, headline_len = doc->headline_len, i = 0;
+    size_t cap = doc->len / 5 + 16, ntokens = 0;
     free(doc->tokens);
     doc->ntokens = 0;
-    doc->tokens = malloc(cap * sizeof(*doc->tokens));
-    if (!doc->tokens)
+    /* Kept in locals while scanning: stores through the array cannot then
+     * make the compiler reload doc's fields for every token. */
+    bl_token_t *tokens = malloc(cap * sizeof(*tokens));
+    doc->tokens = tokens;
+    if (!tokens)
         return -1;
     uint32_t pending = BL_TOK_PARA | BL_TOK_SENT; /* flags for the next word/number */
     int sentence_may_end = 0;                     /* saw . ! ? not after an abbreviation */
     while (i < len) {
+        if (s[i] == ' ') {
+            i++; /* the usual byte between tokens */
+            continue;
+        }
         size_t cl = 1;
         uint32_t c = s[i];
         if (c >= 0x80)
@@ -406,76 +514,12 @@ int bl_doc_tokenize(bl_doc_t *doc)
             continue;
         }
         size_t start = i;
-        uint32_t flags = 0;
+        uint32_t flags;
         if (cls & (CH_LETTER | CH_DIGIT)) {
-            int upper = 0, lower = 0, possessive = 0; /* letters after ' do not count */
-            flags = (cls & CH_DIGIT) ? BL_TOK_NUMBER : BL_TOK_WORD;
-            if (cls & CH_UPPER)
-                flags |= BL_TOK_CAP;
-            while (i < len) {
-                /* Most of a word is a run of ASCII lower-case letters. */
-                if (ascii_class[s[i]] & CH_LOWER) {
-                    do
-                        i++;
-                    while (i < len && (ascii_class[s[i]] & CH_LOWER));
-                    if (!possessive)
-                        lower = 1;
-                    if (i >= len)
-                        break;
-                }
-                c = s[i];
-                cl = 1;
-                if (c >= 0x80)
-                    c = utf8_next(s + i, &cl);
-                cls = cp_class(c);
-                if (cls & CH_LETTER) {
-                    if (cls & CH_UPPER)
-                        upper++;
-                    else if (!possessive)
-                        lower = 1;
-                    i += cl;
-                    continue;
-                }
-                if (cls & CH_DIGIT) {
-                    i += cl;
-                    continue;
-                }
-                /* Joiners inside a token: ' ’ - between letters/digits; . , :
-                 * between digits; "U.S." style dotted capitals. */
-                if (!(cls & CH_JOINER) && c != 0x2019)
-                    break; /* most words end here, at a space */
-                size_t nl = 0;
-                uint32_t n = i + cl >= len      ? 0
-                             : s[i + cl] < 0x80 ? s[i + cl]
-                                                : utf8_next(s + i + cl, &nl);
-                int prev_digit = i > start && (ascii_class[s[i - 1]] & CH_DIGIT);
-                if ((c == '\'' || c == 0x2019) && cp_is_letter(n) && !prev_digit) {
-                    possessive = 1;
-                    i += cl;
-                    continue;
-                }
-                if (c == '-' && (cp_is_letter(n) || cp_is_digit(n))) {
-                    i += cl;
-                    continue;
-                }
-                if ((c == '.' || c == ',' || c == ':') && prev_digit && cp_is_digit(n) &&
-                    (flags & BL_TOK_NUMBER)) {
-                    i += cl;
-                    continue;
-                }
-                if (c == '.' && (flags & BL_TOK_WORD) && i - start == 1 && cp_is_upper(s[start]) &&
-                    cp_is_letter(n) && i + 2 < len && s[i + 2] == '.') {
-                    /* U.S. / U.K. / E.U.: take the letters and the dots. */
-                    while (i + 1 < len && cp_is_letter(s[i + 1]) && i + 2 < len && s[i + 2] == '.')
-                        i += 2, upper++;
-                    i++; /* final dot */
-                    upper++;
-                    break;
-                }
-                break;
-            }
-            if ((flags & BL_TOK_WORD) && upper + (cp_is_upper(s[start]) ? 1 : 0) >= 2 && lower == 0)
-                flags |= BL_TOK_ALLCAPS;
+            size_t end = 0;
+            if ((cls & CH_LETTER) && c < 0x80)
+                end = scan_ascii_word(s, len, start, cls, &flags);
+            i = end ? end : scan_word(s, len, start, cls, &flags);
             if (sentence_may_end)
                 pending |= BL_TOK_SENT;
             flags |= pending;
@@ -486,8 +530,8 @@ int bl_doc_tokenize(bl_doc_t *doc)
             flags = BL_TOK_PUNCT;
             if (c == '.' || c == '!' || c == '?') {
                 int abbrev = 0;
-                if (c == '.' && doc->ntokens > 0) {
-                    const bl_token_t *prev = &doc->tokens[doc->ntokens - 1];
+                if (c == '.' && ntokens > 0) {
+                    const bl_token_t *prev = &tokens[ntokens - 1];
                     abbrev = (prev->flags & BL_TOK_WORD) && prev->end == start &&
                              is_abbrev(doc->text + prev->start, prev->end - prev->start);
                 }
@@ -497,11 +541,20 @@ int bl_doc_tokenize(bl_doc_t *doc)
                 sentence_may_end = 1;
             }
         }
-        if (start < doc->headline_len)
+        if (start < headline_len)
             flags |= BL_TOK_HEADLINE;
-        if (push_token(doc, &cap, (uint32_t)start, (uint32_t)i, flags) < 0)
-            return -1;
+        if (ntokens == cap) {
+            bl_token_t *grown = realloc(tokens, 2 * cap * sizeof(*tokens));
+            if (!grown) {
+                doc->ntokens = ntokens;
+                return -1;
+            }
+            doc->tokens = tokens = grown;
+            cap *= 2;
+        }
+        tokens[ntokens++] = (bl_token_t){(uint32_t)start, (uint32_t)i, flags};
     }
+    doc->ntokens = ntokens;
     return 0;
 }
 
@@ -549,8 +602,8 @@ uint64_t bl_doc_simhash(const bl_doc_t *doc)
         sh ^= sh >> 29;
         sh *= 0xbf58476d1ce4e5b9ULL;
         sh ^= sh >> 32;
-        for (int k = 0; k < 8; k++)
-            lanes[k] += spread_byte[(sh >> (8 * k)) & 0xff];
+        for (int k = 0; k < 8; k++, sh >>= 8)
+            lanes[k] += spread_byte[sh & 0xff];
         nshingles++;
         if (++in_lanes == 255) {
             for (int b = 0; b < 64; b++)
