@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,53 @@ static void test_rejections(void **state)
                      BL_DECODE_TOO_LARGE);
 }
 
+static void test_every_byte_value(void **state)
+{
+    /* Each byte value at each offset of a message longer than the 8-byte
+     * blocks the check reads at once: printable ASCII, tab, LF and CR pass;
+     * other controls are binary and a lone byte >= 0x80 is invalid UTF-8,
+     * both reported at their offset. */
+    static const char base[] = "Headline words\n\nSome body text that follows";
+    char msg[sizeof(base)], errstr[128], want[128];
+    for (int b = 0; b < 256; b++) {
+        for (size_t at = 0; at < sizeof(base) - 1; at++) {
+            if (at == 0 && (b == '{' || b == '['))
+                continue; /* a JSON envelope, tested above */
+            memcpy(msg, base, sizeof(base));
+            msg[at] = (char)b;
+            bl_article_t a;
+            bl_decode_err_t err =
+                bl_article_decode(&a, msg, sizeof(base) - 1, NULL, 0, errstr, sizeof(errstr));
+            if ((b >= 0x20 && b < 0x7f) || b == '\t' || b == '\n' || b == '\r') {
+                if (err != BL_DECODE_OK)
+                    fail_msg("byte 0x%02x at %zu: %s (%s)", b, at, bl_decode_err_name(err), errstr);
+                bl_article_clear(&a);
+                continue;
+            }
+            if (b < 0x80) {
+                assert_int_equal(err, BL_DECODE_BINARY);
+                snprintf(want, sizeof(want), "control byte 0x%02x at byte %zu (binary data?)", b,
+                         at);
+            } else {
+                assert_int_equal(err, BL_DECODE_INVALID_UTF8);
+                snprintf(want, sizeof(want), "invalid UTF-8 at byte %zu", at);
+            }
+            assert_string_equal(errstr, want);
+        }
+    }
+}
+
+static void test_crlf_bodies(void **state)
+{
+    bl_article_t a;
+    const char *s = "Head\r\n\r\nLine one\r\nline two\r\n\r\nPara\rtwo";
+    assert_int_equal(decode(&a, s, strlen(s), NULL), BL_DECODE_OK);
+    assert_string_equal(a.headline, "Head");
+    assert_string_equal(a.body, "Line one\nline two\n\nParatwo");
+    assert_int_equal(a.body_len, strlen(a.body));
+    bl_article_clear(&a);
+}
+
 static void test_leap_day(void **state)
 {
     assert_true(bl_date_valid(2024, 2, 29));
@@ -231,6 +279,8 @@ int main(void)
         cmocka_unit_test(test_envelope),
         cmocka_unit_test(test_plain_text_uses_kafka_timestamp),
         cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_every_byte_value),
+        cmocka_unit_test(test_crlf_bodies),
         cmocka_unit_test(test_leap_day),
         cmocka_unit_test(test_doc_cleaning_and_offsets),
         cmocka_unit_test(test_tokens),
