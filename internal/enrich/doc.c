@@ -485,61 +485,63 @@ int bl_doc_tokenize(bl_doc_t *doc)
     doc->tokens = tokens;
     if (!tokens)
         return -1;
-    uint32_t pending = BL_TOK_PARA | BL_TOK_SENT; /* flags for the next word/number */
-    int sentence_may_end = 0;                     /* saw . ! ? not after an abbreviation */
+    /* Flags for the next word or number. A sentence end (. ! ? not after an
+     * abbreviation) adds SENT at once: until that word only a paragraph
+     * break can come, and it adds SENT too. */
+    uint32_t pending = BL_TOK_PARA | BL_TOK_SENT;
     while (i < len) {
         if (s[i] == ' ') {
             i++; /* the usual byte between tokens */
             continue;
         }
-        size_t cl = 1;
-        uint32_t c = s[i];
-        if (c >= 0x80)
-            c = utf8_next(s + i, &cl);
-        unsigned cls = cp_class(c);
-        if (c == '\n') {
-            /* "\n\n" separates paragraphs (and ends the headline). */
-            size_t j = i;
-            while (j < len && s[j] == '\n')
-                j++;
-            if (j - i >= 2) {
-                pending |= BL_TOK_PARA | BL_TOK_SENT;
-                sentence_may_end = 0;
+        size_t start = i, word_end = 0;
+        uint32_t flags = 0;
+        unsigned cls = ascii_class[s[i]];
+        if (cls & CH_LETTER)
+            word_end = scan_ascii_word(s, len, start, cls, &flags);
+        if (!word_end) {
+            size_t cl = 1;
+            uint32_t c = s[i];
+            if (c >= 0x80)
+                c = utf8_next(s + i, &cl);
+            cls = cp_class(c);
+            if (c == '\n') {
+                /* "\n\n" separates paragraphs (and ends the headline). */
+                size_t j = i;
+                while (j < len && s[j] == '\n')
+                    j++;
+                if (j - i >= 2)
+                    pending |= BL_TOK_PARA | BL_TOK_SENT;
+                i = j;
+                continue;
             }
-            i = j;
-            continue;
+            if (cls & CH_SPACE) {
+                i += cl;
+                continue;
+            }
+            if (cls & (CH_LETTER | CH_DIGIT)) {
+                word_end = scan_word(s, len, start, cls, &flags);
+            } else {
+                i += cl;
+                flags = BL_TOK_PUNCT;
+                if (c == '.' || c == '!' || c == '?') {
+                    int abbrev = 0;
+                    if (c == '.' && ntokens > 0) {
+                        const bl_token_t *prev = &tokens[ntokens - 1];
+                        abbrev = (prev->flags & BL_TOK_WORD) && prev->end == start &&
+                                 is_abbrev(doc->text + prev->start, prev->end - prev->start);
+                    }
+                    if (!abbrev)
+                        pending |= BL_TOK_SENT;
+                } else if (c == ':' && i < len && s[i] == '\n') {
+                    pending |= BL_TOK_SENT;
+                }
+            }
         }
-        if (cls & CH_SPACE) {
-            i += cl;
-            continue;
-        }
-        size_t start = i;
-        uint32_t flags;
-        if (cls & (CH_LETTER | CH_DIGIT)) {
-            size_t end = 0;
-            if ((cls & CH_LETTER) && c < 0x80)
-                end = scan_ascii_word(s, len, start, cls, &flags);
-            i = end ? end : scan_word(s, len, start, cls, &flags);
-            if (sentence_may_end)
-                pending |= BL_TOK_SENT;
+        if (word_end) {
+            i = word_end;
             flags |= pending;
             pending = 0;
-            sentence_may_end = 0;
-        } else {
-            i += cl;
-            flags = BL_TOK_PUNCT;
-            if (c == '.' || c == '!' || c == '?') {
-                int abbrev = 0;
-                if (c == '.' && ntokens > 0) {
-                    const bl_token_t *prev = &tokens[ntokens - 1];
-                    abbrev = (prev->flags & BL_TOK_WORD) && prev->end == start &&
-                             is_abbrev(doc->text + prev->start, prev->end - prev->start);
-                }
-                if (!abbrev)
-                    sentence_may_end = 1;
-            } else if (c == ':' && i < len && s[i] == '\n') {
-                sentence_may_end = 1;
-            }
         }
         if (start < headline_len)
             flags |= BL_TOK_HEADLINE;
