@@ -142,12 +142,64 @@ static int is_boilerplate(const bl_boilerplate_t *bp, const char *p, size_t len)
     return 0;
 }
 
+#define FNV_OFFSET 1469598103934665603ULL
+#define FNV_PRIME  1099511628211ULL
+
+/* Continues FNV-1a hash @p h over p[0, len) with ASCII case folded. */
+static inline uint64_t fnv_folded(uint64_t h, const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+    for (; i + 4 <= len; i += 4) { /* four a round: the loop's own cost is a third */
+        h = (h ^ ascii_fold[p[i]]) * FNV_PRIME;
+        h = (h ^ ascii_fold[p[i + 1]]) * FNV_PRIME;
+        h = (h ^ ascii_fold[p[i + 2]]) * FNV_PRIME;
+        h = (h ^ ascii_fold[p[i + 3]]) * FNV_PRIME;
+    }
+    for (; i < len; i++)
+        h = (h ^ ascii_fold[p[i]]) * FNV_PRIME;
+    return h;
+}
+
+/* 1 when some byte of @p w is below @p n (at most 128): the classic
+ * word-at-a-time test, exact as a yes/no answer. */
+static inline int has_byte_below(uint64_t w, unsigned n)
+{
+    return ((w - 0x0101010101010101ULL * n) & ~w & 0x8080808080808080ULL) != 0;
+}
+
+/*
+ * 1 when the only white space in p[0, len) is single ' ' bytes between
+ * other bytes and there is no other control byte: para_hash() then folds
+ * no white space. Eight bytes a step.
+ */
+static int spacing_is_plain(const unsigned char *p, size_t len)
+{
+    const uint64_t spaces = 0x2020202020202020ULL;
+    if (len == 0 || p[0] <= ' ' || p[len - 1] <= ' ')
+        return 0;
+    size_t i = 0;
+    for (; i + 9 <= len; i += 8) {
+        uint64_t w, next;
+        memcpy(&w, p + i, sizeof(w));
+        memcpy(&next, p + i + 1, sizeof(next));
+        /* A zero byte in (w ^ spaces) | (next ^ spaces): two ' ' in a row. */
+        if (has_byte_below(w, 0x20) || has_byte_below((w ^ spaces) | (next ^ spaces), 1))
+            return 0;
+    }
+    for (; i < len; i++)
+        if (p[i] < 0x20 || (p[i] == ' ' && i + 1 < len && p[i + 1] == ' '))
+            return 0;
+    return 1;
+}
+
 /* FNV-1a over the paragraph with case folded and each run of white space
  * hashed as one ' ' (none at the end). */
 static uint64_t para_hash(const char *p, size_t len)
 {
     const unsigned char *s = (const unsigned char *)p, *end = s + len;
-    uint64_t h = 1469598103934665603ULL;
+    if (spacing_is_plain(s, len))
+        return fnv_folded(FNV_OFFSET, s, len); /* the usual paragraph */
+    uint64_t h = FNV_OFFSET;
     while (s < end) {
         if (ascii_class[*s] & CH_CSPACE) {
             do
@@ -155,9 +207,9 @@ static uint64_t para_hash(const char *p, size_t len)
             while (s < end && (ascii_class[*s] & CH_CSPACE));
             if (s == end)
                 break;
-            h = (h ^ ' ') * 1099511628211ULL;
+            h = (h ^ ' ') * FNV_PRIME;
         }
-        h = (h ^ ascii_fold[*s++]) * 1099511628211ULL;
+        h = (h ^ ascii_fold[*s++]) * FNV_PRIME;
     }
     return h;
 }
@@ -592,9 +644,7 @@ uint64_t bl_doc_simhash(const bl_doc_t *doc)
         const bl_token_t *t = &doc->tokens[i];
         if (!(t->flags & (BL_TOK_WORD | BL_TOK_NUMBER)))
             continue;
-        uint64_t h = 1469598103934665603ULL;
-        for (const unsigned char *c = text + t->start, *end = text + t->end; c < end; c++)
-            h = (h ^ ascii_fold[*c]) * 1099511628211ULL;
+        uint64_t h = fnv_folded(FNV_OFFSET, text + t->start, t->end - t->start);
         w[0] = w[1];
         w[1] = w[2];
         w[2] = h;

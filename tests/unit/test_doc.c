@@ -222,12 +222,42 @@ static void test_cleaning(void **state)
     bl_boilerplate_destroy(bp);
 }
 
+static void test_duplicates_by_spacing(void **state)
+{
+    /* A paragraph equal to an earlier one but for its white space (one
+     * space doubled or made a tab or a line break, anywhere) is dropped. */
+    const char *base = "Alpha beta gamma delta epsilon zeta eta theta iota kappa.";
+    size_t n = strlen(base), variants = 0;
+    char body[8192] = "";
+    strcat(body, base);
+    for (size_t k = 0; k < n; k++) {
+        if (base[k] != ' ')
+            continue;
+        const char *with[] = {"  ", "\t", "\n", " \t"};
+        for (size_t v = 0; v < sizeof(with) / sizeof(with[0]); v++) {
+            strcat(body, "\n\n");
+            strncat(body, base, k);
+            strcat(body, with[v]);
+            strcat(body, base + k + 1);
+            variants++;
+        }
+    }
+    strcat(body, "\n\nalpha BETA gamma delta epsilon zeta eta theta iota kappa.");
+    variants++;
+    bl_doc_t doc;
+    build(&doc, "", body, NULL);
+    assert_string_equal(doc.text, base);
+    assert_int_equal(doc.paragraphs_removed, variants);
+    bl_doc_clear(&doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_token_flags_mixed_scripts), cmocka_unit_test(test_word_ends),
         cmocka_unit_test(test_token_array_grows),         cmocka_unit_test(test_simhash_values),
         cmocka_unit_test(test_simhash_many_shingles),     cmocka_unit_test(test_cleaning),
+        cmocka_unit_test(test_duplicates_by_spacing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
