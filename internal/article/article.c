@@ -63,17 +63,47 @@ void bl_article_clear(bl_article_t *a)
     memset(a, 0, sizeof(*a));
 }
 
+/* p[0, 8) as a number with p[0] lowest, on any host (compilers make it one load). */
+static inline uint64_t load64_le(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+           (uint64_t)p[7] << 56;
+}
+
 /*
- * 1 when all eight bytes of @p w are printable ASCII (0x20..0x7e), the
- * bulk of any article: then check_text() need not look at them one by one.
+ * The top bit of each byte of @p w that is not printable ASCII (0x20..0x7e),
+ * the bulk of any article: bytes that check_text() must look at one by one.
  * Per byte, with the top bit cleared: + 0x60 sets it iff >= 0x20, + 0x01
  * sets it iff 0x7f; no byte carries into the next.
  */
-static inline int all_printable_ascii(uint64_t w)
+static inline uint64_t not_printable_ascii(uint64_t w)
 {
     const uint64_t highs = 0x8080808080808080ULL, low7 = w & ~highs;
     uint64_t ge_space = low7 + 0x6060606060606060ULL, is_del = low7 + 0x0101010101010101ULL;
-    return ((w | ~ge_space | is_del) & highs) == 0;
+    return (w | ~ge_space | is_del) & highs;
+}
+
+/*
+ * How many bytes at the start of s[0, n) are printable ASCII, counted in
+ * whole 8-byte words (sixteen bytes a round): the caller checks the rest.
+ */
+static size_t printable_ascii_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    for (; n - i >= 16; i += 16) {
+        uint64_t first = not_printable_ascii(load64_le(s + i));
+        uint64_t second = not_printable_ascii(load64_le(s + i + 8));
+        if (first)
+            return i + (size_t)__builtin_ctzll(first) / 8;
+        if (second)
+            return i + 8 + (size_t)__builtin_ctzll(second) / 8;
+    }
+    if (n - i >= 8) {
+        uint64_t word = not_printable_ascii(load64_le(s + i));
+        return i + (word ? (size_t)__builtin_ctzll(word) / 8 : 8);
+    }
+    return i;
 }
 
 /*
@@ -85,64 +115,51 @@ static bl_decode_err_t check_text(const unsigned char *s, size_t len, size_t *ba
 {
     size_t i = 0;
     while (i < len) {
-        if (len - i >= 8) {
-            uint64_t w;
-            memcpy(&w, s + i, sizeof(w));
-            if (all_printable_ascii(w)) {
-                i += 8;
-                continue;
+        i += printable_ascii_prefix(s + i, len - i);
+        if (i >= len)
+            break;
+        /* One character checked byte by byte. */
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+                *bad_at = i;
+                return BL_DECODE_BINARY;
             }
+            i++;
+            continue;
         }
-        /* Byte by byte up to the end of this 8-byte block (or the character
-         * that straddles it), then try the fast path again. */
-        size_t block_end = len - i >= 8 ? i + 8 : len;
-        while (i < block_end) {
-            unsigned char c = s[i];
-            if (c < 0x80) {
-                if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-                    *bad_at = i;
-                    return BL_DECODE_BINARY;
-                }
-                if (c == 0x7f) {
-                    *bad_at = i;
-                    return BL_DECODE_BINARY;
-                }
-                i++;
-                continue;
-            }
-            size_t n;
-            uint32_t cp;
-            if (c >= 0xc2 && c <= 0xdf) {
-                n = 2;
-                cp = c & 0x1f;
-            } else if (c >= 0xe0 && c <= 0xef) {
-                n = 3;
-                cp = c & 0x0f;
-            } else if (c >= 0xf0 && c <= 0xf4) {
-                n = 4;
-                cp = c & 0x07;
-            } else {
-                *bad_at = i;
-                return BL_DECODE_INVALID_UTF8;
-            }
-            if (i + n > len) {
-                *bad_at = i;
-                return BL_DECODE_INVALID_UTF8;
-            }
-            for (size_t k = 1; k < n; k++) {
-                if ((s[i + k] & 0xc0) != 0x80) {
-                    *bad_at = i;
-                    return BL_DECODE_INVALID_UTF8;
-                }
-                cp = (cp << 6) | (s[i + k] & 0x3f);
-            }
-            if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-                (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-                *bad_at = i;
-                return BL_DECODE_INVALID_UTF8;
-            }
-            i += n;
+        size_t n;
+        uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 2;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 3;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 4;
+            cp = c & 0x07;
+        } else {
+            *bad_at = i;
+            return BL_DECODE_INVALID_UTF8;
         }
+        if (i + n > len) {
+            *bad_at = i;
+            return BL_DECODE_INVALID_UTF8;
+        }
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) {
+                *bad_at = i;
+                return BL_DECODE_INVALID_UTF8;
+            }
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+            *bad_at = i;
+            return BL_DECODE_INVALID_UTF8;
+        }
+        i += n;
     }
     return BL_DECODE_OK;
 }
