@@ -193,11 +193,12 @@ static int spacing_is_plain(const unsigned char *p, size_t len)
 }
 
 /* FNV-1a over the paragraph with case folded and each run of white space
- * hashed as one ' ' (none at the end). */
-static uint64_t para_hash(const char *p, size_t len)
+ * hashed as one ' ' (none at the end). Sets *plain to spacing_is_plain(). */
+static uint64_t para_hash(const char *p, size_t len, int *plain)
 {
     const unsigned char *s = (const unsigned char *)p, *end = s + len;
-    if (spacing_is_plain(s, len))
+    *plain = spacing_is_plain(s, len);
+    if (*plain)
         return fnv_folded(FNV_OFFSET, s, len); /* the usual paragraph */
     uint64_t h = FNV_OFFSET;
     while (s < end) {
@@ -234,7 +235,8 @@ int bl_doc_build(bl_doc_t *doc, const bl_article_t *a, const bl_boilerplate_t *b
     memcpy(doc->text, a->headline, a->headline_len);
     size_t n = a->headline_len;
     doc->headline_len = n;
-    uint64_t headline_hash = para_hash(a->headline, a->headline_len);
+    int plain;
+    uint64_t headline_hash = para_hash(a->headline, a->headline_len, &plain);
 
     /* Paragraph hashes seen so far: a small open-addressing set, on the
      * stack unless the body is long. */
@@ -279,7 +281,7 @@ int bl_doc_build(bl_doc_t *doc, const bl_article_t *a, const bl_boilerplate_t *b
         size_t plen = (size_t)(pe - p);
         while (plen && (ascii_class[(unsigned char)p[plen - 1]] & CH_CSPACE))
             plen--;
-        uint64_t h = para_hash(p, plen);
+        uint64_t h = para_hash(p, plen, &plain);
         if (h == 0)
             h = 1;
         int drop = (h == headline_hash) || is_boilerplate(bp, p, plen);
@@ -300,16 +302,19 @@ int bl_doc_build(bl_doc_t *doc, const bl_article_t *a, const bl_boilerplate_t *b
             doc->text[n++] = '\n';
             doc->text[n++] = '\n';
         }
-        /* Line breaks inside a paragraph become spaces (same length). They
-         * are few, so copy in bulk and patch them after. */
+        /* Line breaks inside a paragraph become spaces (same length). There
+         * are none when the spacing is plain and few otherwise: copy in
+         * bulk and patch them after. */
         char *dst = doc->text + n, *dst_end = dst + plen;
         memcpy(dst, p, plen);
-        for (char *q = memchr(dst, '\n', plen); q;
-             q = memchr(q + 1, '\n', (size_t)(dst_end - q - 1)))
-            *q = ' ';
-        for (char *q = memchr(dst, '\t', plen); q;
-             q = memchr(q + 1, '\t', (size_t)(dst_end - q - 1)))
-            *q = ' ';
+        if (!plain) {
+            for (char *q = memchr(dst, '\n', plen); q;
+                 q = memchr(q + 1, '\n', (size_t)(dst_end - q - 1)))
+                *q = ' ';
+            for (char *q = memchr(dst, '\t', plen); q;
+                 q = memchr(q + 1, '\t', (size_t)(dst_end - q - 1)))
+                *q = ' ';
+        }
         n += plen;
     }
     if (seen != seen_stack)
@@ -528,7 +533,7 @@ int bl_doc_tokenize(bl_doc_t *doc)
 {
     const unsigned char *s = (const unsigned char *)doc->text;
     size_t len = doc->len, headline_len = doc->headline_len, i = 0;
-    size_t cap = doc->len / 5 + 16, ntokens = 0;
+    size_t cap = doc->len / 5 + 16;
     free(doc->tokens);
     doc->ntokens = 0;
     /* Kept in locals while scanning: stores through the array cannot then
@@ -537,6 +542,7 @@ int bl_doc_tokenize(bl_doc_t *doc)
     doc->tokens = tokens;
     if (!tokens)
         return -1;
+    bl_token_t *next = tokens, *limit = tokens + cap; /* the next token goes to *next */
     /* Flags for the next word or number. A sentence end (. ! ? not after an
      * abbreviation) adds SENT at once: until that word only a paragraph
      * break can come, and it adds SENT too. */
@@ -578,8 +584,8 @@ int bl_doc_tokenize(bl_doc_t *doc)
                 flags = BL_TOK_PUNCT;
                 if (c == '.' || c == '!' || c == '?') {
                     int abbrev = 0;
-                    if (c == '.' && ntokens > 0) {
-                        const bl_token_t *prev = &tokens[ntokens - 1];
+                    if (c == '.' && next > tokens) {
+                        const bl_token_t *prev = next - 1;
                         abbrev = (prev->flags & BL_TOK_WORD) && prev->end == start &&
                                  is_abbrev(doc->text + prev->start, prev->end - prev->start);
                     }
@@ -597,18 +603,20 @@ int bl_doc_tokenize(bl_doc_t *doc)
         }
         if (start < headline_len)
             flags |= BL_TOK_HEADLINE;
-        if (ntokens == cap) {
-            bl_token_t *grown = realloc(tokens, 2 * cap * sizeof(*tokens));
+        if (next == limit) {
+            size_t ntokens = (size_t)(next - tokens);
+            bl_token_t *grown = realloc(tokens, 2 * ntokens * sizeof(*tokens));
             if (!grown) {
                 doc->ntokens = ntokens;
                 return -1;
             }
             doc->tokens = tokens = grown;
-            cap *= 2;
+            next = tokens + ntokens;
+            limit = tokens + 2 * ntokens;
         }
-        tokens[ntokens++] = (bl_token_t){(uint32_t)start, (uint32_t)i, flags};
+        *next++ = (bl_token_t){(uint32_t)start, (uint32_t)i, flags};
     }
-    doc->ntokens = ntokens;
+    doc->ntokens = (size_t)(next - tokens);
     return 0;
 }
 
