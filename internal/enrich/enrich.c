@@ -159,3 +159,19 @@ json_t *bl_enricher_run(const bl_enricher_t *e, const bl_article_t *a, const bl_
     bl_doc_clear(&doc);
     return rec;
 }
+
+size_t bl_record_dump(const json_t *rec, char **buf, size_t *size)
+{
+    size_t len = json_dumpb(rec, *buf, *size, BL_RECORD_DUMP_FLAGS);
+    if (len == 0 || len <= *size)
+        return len;
+    size_t grown = *size ? *size : 1024;
+    while (grown < len)
+        grown *= 2;
+    char *p = realloc(*buf, grown);
+    if (!p)
+        return 0;
+    *buf = p;
+    *size = grown;
+    return json_dumpb(rec, *buf, *size, BL_RECORD_DUMP_FLAGS);
+}

@@ -84,4 +84,13 @@ json_t *bl_enricher_run(const bl_enricher_t *e, const bl_article_t *a, const bl_
 /* How every record is serialised: compact, reals (salience) to 4 digits. */
 #define BL_RECORD_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(4))
 
+/**
+ * @brief Serialises @p rec into the caller's buffer *@p buf of *@p size
+ *        bytes (not NUL-terminated), growing it with realloc when the
+ *        record does not fit: no allocation per record once it is big enough.
+ * @returns the record's length, or 0 on failure (*@p buf stays valid).
+ * @remark Any thread; one buffer per thread.
+ */
+size_t bl_record_dump(const json_t *rec, char **buf, size_t *size);
+
 #endif

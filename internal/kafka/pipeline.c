@@ -427,27 +427,6 @@ static void produce_entities(pipeline_t *p, json_t *rec, inflight_t *in)
     }
 }
 
-/*
- * Serialises @p rec into the worker's buffer (grown when a record does not
- * fit): no allocation per record, and librdkafka copies it anyway.
- * @returns the length, or 0 on failure.
- */
-static size_t serialise(worker_t *w, const json_t *rec)
-{
-    size_t len = json_dumpb(rec, w->out, w->out_size, BL_RECORD_DUMP_FLAGS);
-    if (len == 0 || len <= w->out_size)
-        return len;
-    size_t size = w->out_size;
-    while (size < len)
-        size *= 2;
-    char *out = realloc(w->out, size);
-    if (!out)
-        return 0;
-    w->out = out;
-    w->out_size = size;
-    return json_dumpb(rec, w->out, w->out_size, BL_RECORD_DUMP_FLAGS);
-}
-
 /* Decode, enrich, produce one message. Worker thread; takes the worker's reference. */
 static void process(worker_t *w, inflight_t *in)
 {
@@ -481,7 +460,7 @@ static void process(worker_t *w, inflight_t *in)
     int has_date =
         a.published_from == BL_PUBLISHED_HEADER || a.published_from == BL_PUBLISHED_ENVELOPE;
     bl_article_clear(&a);
-    size_t len = rec ? serialise(w, rec) : 0;
+    size_t len = rec ? bl_record_dump(rec, &w->out, &w->out_size) : 0;
     if (!len) {
         json_decref(rec);
         dead_letter(p, rkm, in, "enrich", "enrich_failed", "enrichment ran out of memory");

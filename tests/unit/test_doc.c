@@ -228,21 +228,21 @@ static void test_duplicates_by_spacing(void **state)
      * space doubled or made a tab or a line break, anywhere) is dropped. */
     const char *base = "Alpha beta gamma delta epsilon zeta eta theta iota kappa.";
     size_t n = strlen(base), variants = 0;
-    char body[8192] = "";
-    strcat(body, base);
+    char body[8192];
+    size_t used = (size_t)snprintf(body, sizeof(body), "%s", base);
     for (size_t k = 0; k < n; k++) {
         if (base[k] != ' ')
             continue;
         const char *with[] = {"  ", "\t", "\n", " \t"};
         for (size_t v = 0; v < sizeof(with) / sizeof(with[0]); v++) {
-            strcat(body, "\n\n");
-            strncat(body, base, k);
-            strcat(body, with[v]);
-            strcat(body, base + k + 1);
+            used += (size_t)snprintf(body + used, sizeof(body) - used, "\n\n%.*s%s%s", (int)k, base,
+                                     with[v], base + k + 1);
             variants++;
         }
     }
-    strcat(body, "\n\nalpha BETA gamma delta epsilon zeta eta theta iota kappa.");
+    assert_true(used < sizeof(body));
+    snprintf(body + used, sizeof(body) - used, "%s",
+             "\n\nalpha BETA gamma delta epsilon zeta eta theta iota kappa.");
     variants++;
     bl_doc_t doc;
     build(&doc, "", body, NULL);
