@@ -36,6 +36,8 @@
 #define CUE_POSSPRON  0x80000  /* "its", "their": the phrase belongs to another name */
 #define CUE_BASED     0x100000 /* "based" in "Los Angeles based Northrop Grumman" */
 #define CUE_CURRNOUN  0x200000 /* "dollars": "US dollars" is a currency */
+#define CUE_BASED_SUFFIX                                                                           \
+    0x400000 /* a capitalised word's own suffix: "X-based", "X-born": X is a place */
 
 typedef struct cue_slot {
     uint64_t key;
@@ -254,12 +256,17 @@ const char *bl_entities_gazetteer_info(const bl_entities_t *e)
 
 /* ---- extraction ---- */
 
+/* A token's key (run_ctx_t.keys), key end and cue bits are made when a
+ * pass first asks for them (tok_cue, tok_key_end, tok_key): most tokens are
+ * lower-case words read only when next to a name, if at all. */
 typedef struct tok_info {
     uint32_t key_end; /* the token without possessive or "-based" suffix */
-    uint32_t cue;
-    int32_t owner; /* mention index, -1 = free */
-    uint8_t based; /* "X-based", "X-born": X is a place */
+    uint32_t cue;     /* CUE_UNSET until made */
+    int32_t owner;    /* mention index, -1 = free */
 } tok_info_t;
+
+/* No cue word has this bit: it marks a token not yet looked at. */
+#define CUE_UNSET 0x80000000u
 
 typedef struct doc_entity {
     int64_t gaz; /* gazetteer entity, -1 = found by the rules */
@@ -292,6 +299,32 @@ typedef struct run_ctx {
     mention_t *ments;
     size_t nments, ments_cap;
 } run_ctx_t;
+
+static void token_setup(const run_ctx_t *c, size_t i);
+
+/* Cue bits of token @p i. */
+static inline uint32_t tok_cue(const run_ctx_t *c, size_t i)
+{
+    if (c->ti[i].cue == CUE_UNSET)
+        token_setup(c, i);
+    return c->ti[i].cue;
+}
+
+/* Where token @p i's key ends (before a possessive or a "-based" suffix). */
+static inline uint32_t tok_key_end(const run_ctx_t *c, size_t i)
+{
+    if (c->ti[i].cue == CUE_UNSET)
+        token_setup(c, i);
+    return c->ti[i].key_end;
+}
+
+/* Token @p i's gazetteer key. */
+static inline uint64_t tok_key(const run_ctx_t *c, size_t i)
+{
+    if (c->ti[i].cue == CUE_UNSET)
+        token_setup(c, i);
+    return c->keys[i];
+}
 
 static const char *const TYPE_PERSON = "PERSON";
 static const char *const TYPE_ORG = "ORGANIZATION";
@@ -330,14 +363,14 @@ static size_t honorific_start(const run_ctx_t *c, size_t i)
      * executive Thomas Enders" keeps only the name. */
     size_t t = i;
     for (;;) {
-        if (t >= 1 && c->ti[t - 1].owner < 0 && (c->ti[t - 1].cue & CUE_KEEPTITLE) &&
+        if (t >= 1 && c->ti[t - 1].owner < 0 && (tok_cue(c, t - 1) & CUE_KEEPTITLE) &&
             (tok[t - 1].flags & BL_TOK_WORD) && !(tok[t - 1].flags & BL_TOK_HEADLINE)) {
             t--;
             continue;
         }
         /* "of" between two title words ("Secretary of State"). */
-        if (t >= 2 && t < i && c->ti[t - 1].owner < 0 && (c->ti[t - 1].cue & CUE_CONNECT) &&
-            !(tok[t - 1].flags & BL_TOK_CAP) && (c->ti[t - 2].cue & CUE_KEEPTITLE) &&
+        if (t >= 2 && t < i && c->ti[t - 1].owner < 0 && (tok_cue(c, t - 1) & CUE_CONNECT) &&
+            !(tok[t - 1].flags & BL_TOK_CAP) && (tok_cue(c, t - 2) & CUE_KEEPTITLE) &&
             c->ti[t - 2].owner < 0 && (tok[t - 2].flags & BL_TOK_CAP) &&
             !(tok[t - 2].flags & BL_TOK_HEADLINE)) {
             t -= 2;
@@ -349,11 +382,11 @@ static size_t honorific_start(const run_ctx_t *c, size_t i)
         t++;
     if (t != i)
         i = t;
-    if (i >= 1 && c->ti[i - 1].owner < 0 && (c->ti[i - 1].cue & CUE_HONORIFIC) &&
+    if (i >= 1 && c->ti[i - 1].owner < 0 && (tok_cue(c, i - 1) & CUE_HONORIFIC) &&
         is_capword(&tok[i - 1]))
         return i - 1;
     if (i >= 2 && tok[i - 1].end - tok[i - 1].start == 1 && c->doc->text[tok[i - 1].start] == '.' &&
-        c->ti[i - 2].owner < 0 && (c->ti[i - 2].cue & CUE_HONORIFIC) && is_capword(&tok[i - 2]))
+        c->ti[i - 2].owner < 0 && (tok_cue(c, i - 2) & CUE_HONORIFIC) && is_capword(&tok[i - 2]))
         return i - 2;
     return i;
 }
@@ -363,12 +396,12 @@ static void add_mention(run_ctx_t *c, size_t first_tok, size_t last_tok, int32_t
     const bl_token_t *tok = c->doc->tokens;
     mention_t *m = &c->ments[c->nments];
     m->start = tok[first_tok].start;
-    m->end = c->ti[last_tok].key_end;
+    m->end = tok_key_end(c, last_tok);
     m->entity = ent;
     m->first_tok = (uint32_t)first_tok;
     m->last_tok = (uint32_t)last_tok;
     /* "Airtanker Ltd.", "Apple Inc.": the abbreviation keeps its period. */
-    if (last_tok + 1 < c->doc->ntokens && (c->ti[last_tok].cue & CUE_ORGSUF) &&
+    if (last_tok + 1 < c->doc->ntokens && (tok_cue(c, last_tok) & CUE_ORGSUF) &&
         tok[last_tok].end - tok[last_tok].start <= 4 &&
         tok[last_tok + 1].start == tok[last_tok].end && c->doc->text[tok[last_tok].end] == '.') {
         m->end++;
@@ -393,8 +426,8 @@ static int32_t gaz_entity(run_ctx_t *c, uint32_t gaz, size_t first, size_t last)
         if (c->ents[k].gaz == gaz) {
             if (last - first + 1 > c->ents[k].ntok) {
                 c->ents[k].ntok = (uint32_t)(last - first + 1);
-                c->ents[k].part_first = c->keys[first];
-                c->ents[k].part_last = c->keys[last];
+                c->ents[k].part_first = tok_key(c, first);
+                c->ents[k].part_last = tok_key(c, last);
             }
             return (int32_t)k;
         }
@@ -403,8 +436,8 @@ static int32_t gaz_entity(run_ctx_t *c, uint32_t gaz, size_t first, size_t last)
     d->gaz = gaz;
     d->type = rules_type(c->e, bl_gazetteer_entity(c->e->gaz, gaz)->type);
     d->ntok = (uint32_t)(last - first + 1);
-    d->part_first = c->keys[first];
-    d->part_last = c->keys[last];
+    d->part_first = tok_key(c, first);
+    d->part_last = tok_key(c, last);
     return (int32_t)c->nents++;
 }
 
@@ -412,7 +445,7 @@ static int32_t rule_entity(run_ctx_t *c, const char *type, size_t first, size_t 
 {
     uint64_t key = 0x51ed270b27bcf4a3ULL;
     for (size_t k = first; k <= last; k++)
-        key = (key ^ c->keys[k]) * 0x9e3779b97f4a7c15ULL;
+        key = (key ^ tok_key(c, k)) * 0x9e3779b97f4a7c15ULL;
     const bl_token_t *tok = c->doc->tokens;
     for (size_t k = 0; k < c->nents; k++)
         if (c->ents[k].gaz < 0 && c->ents[k].key == key)
@@ -423,10 +456,10 @@ static int32_t rule_entity(run_ctx_t *c, const char *type, size_t first, size_t 
     d->type = type;
     d->key = key;
     d->name_start = tok[first].start;
-    d->name_end = c->ti[last].key_end;
+    d->name_end = tok_key_end(c, last);
     d->ntok = (uint32_t)(last - first + 1);
-    d->part_first = c->keys[first];
-    d->part_last = c->keys[last];
+    d->part_first = tok_key(c, first);
+    d->part_last = tok_key(c, last);
     return (int32_t)c->nents++;
 }
 
@@ -448,13 +481,13 @@ static int gaz_accept(const run_ctx_t *c, size_t i, const bl_gazetteer_hit_t *hi
                 return 0;
     int person = bl_gazetteer_entity(c->e->gaz, hit->entity)->type == c->e->gaz_person;
     int prev_cap = i > 0 && is_capword(&tok[i - 1]) && c->ti[i - 1].owner < 0 &&
-                   !(c->ti[i - 1].cue & (CUE_STOP | CUE_DEMONYM)) &&
-                   !((tok[i - 1].flags & BL_TOK_SENT) && (c->ti[i - 1].cue & CUE_COMMON));
+                   !(tok_cue(c, i - 1) & (CUE_STOP | CUE_DEMONYM)) &&
+                   !((tok[i - 1].flags & BL_TOK_SENT) && (tok_cue(c, i - 1) & CUE_COMMON));
     int next_cap = last + 1 < c->doc->ntokens && is_capword(&tok[last + 1]) &&
-                   !(c->ti[last + 1].cue & CUE_STOP) && c->ti[last].key_end == tok[last].end;
-    int next_plain = next_cap && !(c->ti[last + 1].cue & (CUE_ORGSUF | CUE_LOCSUF));
-    if (next_cap && !person && (c->ti[last + 1].cue & (CUE_ORGSUF | CUE_LOCSUF)) &&
-        c->ti[last + 1].owner < 0 && !(c->ti[last + 1].cue & CUE_STOP))
+                   !(tok_cue(c, last + 1) & CUE_STOP) && tok_key_end(c, last) == tok[last].end;
+    int next_plain = next_cap && !(tok_cue(c, last + 1) & (CUE_ORGSUF | CUE_LOCSUF));
+    if (next_cap && !person && (tok_cue(c, last + 1) & (CUE_ORGSUF | CUE_LOCSUF)) &&
+        c->ti[last + 1].owner < 0 && !(tok_cue(c, last + 1) & CUE_STOP))
         return 0; /* "Shanghai Airlines", "Everett Airport": a longer name */
     if (hit->flags & BL_GAZ_WEAK) {
         /* A bulk place name inside a longer capitalised name is part of it
@@ -462,14 +495,14 @@ static int gaz_accept(const run_ctx_t *c, size_t i, const bl_gazetteer_hit_t *hi
         if (prev_cap || next_plain)
             return 0;
         /* "German", "Irish": a demonym before a small town of that name. */
-        if (hit->ntokens == 1 && (c->ti[i].cue & CUE_DEMONYM))
+        if (hit->ntokens == 1 && (tok_cue(c, i) & CUE_DEMONYM))
             return 0;
-        if (i > 0 && (c->ti[i - 1].cue & CUE_TITLE))
+        if (i > 0 && (tok_cue(c, i - 1) & CUE_TITLE))
             return 0;
         if (tok[i].flags & BL_TOK_HEADLINE)
             return 0;
     } else if (!person && hit->ntokens == 1 && i > 0 &&
-               (c->ti[i - 1].cue & (CUE_FIRSTNAME | CUE_HONORIFIC)) && is_capword(&tok[i - 1])) {
+               (tok_cue(c, i - 1) & (CUE_FIRSTNAME | CUE_HONORIFIC)) && is_capword(&tok[i - 1])) {
         return 0; /* "Michael Jordan", "Mr Ford" */
     }
     return 1;
@@ -488,7 +521,7 @@ static int model_follows(const run_ctx_t *c, size_t last)
     if (m->flags & BL_TOK_NUMBER)
         return 1;
     return (m->flags & BL_TOK_WORD) && (m->flags & BL_TOK_CAP) &&
-           (c->ti[last + 1].cue & CUE_STOP) && !(c->ti[last + 1].cue & CUE_COMMON) &&
+           (tok_cue(c, last + 1) & CUE_STOP) && !(tok_cue(c, last + 1) & CUE_COMMON) &&
            m->end - m->start >= 2 &&
            (unsigned)((unsigned char)c->doc->text[m->end - 1] - '0') < 10u;
 }
@@ -547,16 +580,24 @@ static void pass_gazetteer(run_ctx_t *c)
         if (i < from)
             continue;
         if (c->ti[i].owner >= 0 || !(tok[i].flags & (BL_TOK_WORD | BL_TOK_NUMBER)) ||
-            (c->ti[i].cue & CUE_CURRENCY))
+            (tok_cue(c, i) & CUE_CURRENCY))
             continue;
         /* Names start capitalised, with a digit, or lower case with a capital
          * inside ("eBay", "al-Qaeda"): skip the plain lower-case words. */
         if (!(tok[i].flags & (BL_TOK_CAP | BL_TOK_NUMBER))) {
-            if (!(c->ti[i].cue & CUE_INNERCAP))
+            if (!(tok_cue(c, i) & CUE_INNERCAP))
                 continue;
         }
+        /* The keys a name starting here could cover (most tokens start none). */
+        size_t max = bl_gazetteer_max_tokens(c->e->gaz, tok_key(c, i));
+        if (max == 0)
+            continue;
+        if (max > n - i)
+            max = n - i;
+        for (size_t k = i + 1; k < i + max; k++)
+            tok_key(c, k);
         bl_gazetteer_hit_t hit;
-        if (!bl_gazetteer_match(c->e->gaz, c->keys, n, i, &hit) || !gaz_accept(c, i, &hit))
+        if (!bl_gazetteer_match_max(c->e->gaz, c->keys, n, i, max, &hit) || !gaz_accept(c, i, &hit))
             continue;
         size_t last = i + hit.ntokens - 1;
         /* A name ending in "." ("Apple Inc.") keeps it only as an abbreviation. */
@@ -569,13 +610,13 @@ static void pass_gazetteer(run_ctx_t *c)
             from = last + 1;
             continue;
         }
-        if (i > 0 && (c->ti[i - 1].cue & CUE_LOCPRE) && c->ti[i - 1].owner < 0 &&
+        if (i > 0 && (tok_cue(c, i - 1) & CUE_LOCPRE) && c->ti[i - 1].owner < 0 &&
             (tok[i - 1].flags & BL_TOK_WORD) && ge->type == c->e->gaz_loc &&
             ((tok[i - 1].flags & BL_TOK_CAP) || !(ge->kind & BL_GAZ_KIND_COUNTRY))) {
             /* "Eastern Europe", "central London", "Central and Eastern
              * Europe": a region of its own ("eastern Ukraine" is Ukraine). */
             size_t first = i - 1;
-            if (first >= 2 && (c->ti[first - 2].cue & CUE_LOCPRE) && c->ti[first - 2].owner < 0 &&
+            if (first >= 2 && (tok_cue(c, first - 2) & CUE_LOCPRE) && c->ti[first - 2].owner < 0 &&
                 (tok[first - 2].flags & BL_TOK_WORD) &&
                 tok[first - 1].end - tok[first - 1].start == 3 &&
                 memcmp(c->doc->text + tok[first - 1].start, "and", 3) == 0)
@@ -607,15 +648,16 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
         size_t i = c->cand[ci];
         if (i < from)
             continue;
-        if (c->ti[i].owner >= 0 || !is_capword(&tok[i]) || (c->ti[i].cue & CUE_STOP))
+        if (c->ti[i].owner >= 0 || !is_capword(&tok[i]) || (tok_cue(c, i) & CUE_STOP))
             continue;
         size_t last = i, j = i;
         while (j < n) {
-            uint32_t cue = c->ti[j].cue;
+            uint32_t cue = tok_cue(c, j);
             if (is_capword(&tok[j]) && c->ti[j].owner < 0 && !(cue & CUE_STOP) &&
                 (j == i || !(tok[j].flags & BL_TOK_SENT))) {
                 last = j++;
-                if (c->ti[j - 1].key_end != tok[j - 1].end || c->ti[j - 1].based)
+                if (tok_key_end(c, j - 1) != tok[j - 1].end ||
+                    (tok_cue(c, j - 1) & CUE_BASED_SUFFIX))
                     break;
                 continue;
             }
@@ -623,15 +665,15 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
             if (j > i && j + 1 < n && c->doc->text[tok[j].start] == '.' &&
                 tok[j].start == tok[j - 1].end && tok[j - 1].end - tok[j - 1].start == 1 &&
                 is_capword(&tok[j + 1]) && c->ti[j + 1].owner < 0 &&
-                !(c->ti[j + 1].cue & CUE_STOP)) {
+                !(tok_cue(c, j + 1) & CUE_STOP)) {
                 j++;
                 continue;
             }
             if ((cue & CUE_CONNECT) && j > i && j + 1 < n && is_capword(&tok[j + 1]) &&
-                c->ti[j + 1].owner < 0 && !(c->ti[j + 1].cue & CUE_STOP) &&
+                c->ti[j + 1].owner < 0 && !(tok_cue(c, j + 1) & CUE_STOP) &&
                 tok[j].end - tok[j].start <= 4) {
                 int is_of = tok[j].end - tok[j].start == 2 && (c->doc->text[tok[j].start] == 'o');
-                if (!is_of || (c->ti[last].cue & (CUE_ORGPRE | CUE_ORGSUF | CUE_LOCSUF))) {
+                if (!is_of || (tok_cue(c, last) & (CUE_ORGPRE | CUE_ORGSUF | CUE_LOCSUF))) {
                     j++;
                     continue;
                 }
@@ -640,11 +682,11 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
         }
         size_t s = i;
         int title = 0;
-        if (honorific_start(c, i) != i || (i > 0 && (c->ti[i - 1].cue & CUE_TITLE)))
+        if (honorific_start(c, i) != i || (i > 0 && (tok_cue(c, i - 1) & CUE_TITLE)))
             title = 1;
-        int org_end = (c->ti[last].cue & CUE_ORGSUF) && last > i;
+        int org_end = (tok_cue(c, last) & CUE_ORGSUF) && last > i;
         while (s <= last) {
-            uint32_t cue = c->ti[s].cue;
+            uint32_t cue = tok_cue(c, s);
             if ((cue & CUE_TITLE) && !org_end) {
                 title = 1;
                 s++;
@@ -660,25 +702,25 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
             }
         }
         size_t next = last;
-        while (last >= s && last > 0 && (c->ti[last].cue & (CUE_CONNECT | CUE_DEMONYM)))
+        while (last >= s && last > 0 && (tok_cue(c, last) & (CUE_CONNECT | CUE_DEMONYM)))
             last--;
         if (s > last) {
             from = next + 1;
             continue;
         }
         size_t ntok = last - s + 1;
-        uint32_t fcue = c->ti[s].cue, lcue = c->ti[last].cue;
+        uint32_t fcue = tok_cue(c, s), lcue = tok_cue(c, last);
         const char *type = NULL;
         int any_common = 0;
         for (size_t k = s; k <= last; k++)
-            if ((c->ti[k].cue & CUE_COMMON) && !(c->ti[k].cue & CUE_FIRSTNAME))
+            if ((tok_cue(c, k) & CUE_COMMON) && !(tok_cue(c, k) & CUE_FIRSTNAME))
                 any_common = 1;
         int camel = 0;
         for (size_t k = s; k <= last; k++)
-            if (c->ti[k].cue & CUE_CAMEL)
+            if (tok_cue(c, k) & CUE_CAMEL)
                 camel = 1;
         /* "engine maker Europrop", "the airline Flybe": the kind names the type. */
-        int kind_before = !title && s > 0 && (c->ti[s - 1].cue & CUE_ORGKIND) &&
+        int kind_before = !title && s > 0 && (tok_cue(c, s - 1) & CUE_ORGKIND) &&
                           is_lowerword(&tok[s - 1]) && c->ti[s - 1].owner < 0;
         if (camel && !((lcue & CUE_ORGSUF) && !(lcue & CUE_COMMON)))
             type = NULL; /* "MacBook Air" is a product; "AirTanker Ltd" is not */
@@ -692,7 +734,7 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
             type = TYPE_PERSON;
         else if (ntok >= 3 && (fcue & CUE_ORGPRE))
             type = TYPE_ORG;
-        else if (c->ti[last].based)
+        else if ((tok_cue(c, last) & CUE_BASED_SUFFIX))
             type = TYPE_LOC;
         else if (ntok >= 2 && (fcue & CUE_FIRSTNAME))
             type = TYPE_PERSON;
@@ -702,14 +744,14 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
             const char *guess = NULL;
             if (kind_before)
                 guess = TYPE_ORG;
-            else if (s > 0 && (c->ti[s - 1].cue & CUE_LOCPREP) && !(tok[s - 1].flags & BL_TOK_CAP))
+            else if (s > 0 && (tok_cue(c, s - 1) & CUE_LOCPREP) && !(tok[s - 1].flags & BL_TOK_CAP))
                 guess = TYPE_LOC;
-            else if (c->ti[s].based)
+            else if ((tok_cue(c, s) & CUE_BASED_SUFFIX))
                 guess = TYPE_LOC;
             else if ((tok[s].flags & BL_TOK_ALLCAPS) && tok[s].end - tok[s].start <= 6 &&
                      tok[s].end - tok[s].start >= 2 && !defines_plain_phrase(c, s))
                 guess = TYPE_ORG;
-            else if (s + 1 < n && (c->ti[s + 1].cue & CUE_SAYS))
+            else if (s + 1 < n && (tok_cue(c, s + 1) & CUE_SAYS))
                 guess = TYPE_PERSON;
             if ((fcue & CUE_COMMON) && !(tok[s].flags & BL_TOK_ALLCAPS))
                 guess = NULL;
@@ -736,14 +778,14 @@ static void pass_link(run_ctx_t *c, const pending_t *pend, size_t npend)
             c->longer[nlonger++] = (uint32_t)k;
     for (size_t ci = 0; ci < c->ncand && nlonger; ci++) {
         size_t i = c->cand[ci];
-        if (c->ti[i].owner >= 0 || !is_capword(&tok[i]) || (c->ti[i].cue & CUE_STOP))
+        if (c->ti[i].owner >= 0 || !is_capword(&tok[i]) || (tok_cue(c, i) & CUE_STOP))
             continue;
         /* Only a lone capitalised word: not part of an unclaimed longer name. */
         if (i + 1 < n && is_capword(&tok[i + 1]) && c->ti[i + 1].owner < 0 &&
-            !(c->ti[i + 1].cue & CUE_STOP) && c->ti[i].key_end == tok[i].end)
+            !(tok_cue(c, i + 1) & CUE_STOP) && tok_key_end(c, i) == tok[i].end)
             continue;
-        uint64_t key = c->keys[i];
-        uint32_t cue = c->ti[i].cue;
+        uint64_t key = tok_key(c, i);
+        uint32_t cue = tok_cue(c, i);
         int32_t found = -1;
         for (size_t l = 0; l < nlonger; l++) {
             const doc_entity_t *d = &c->ents[c->longer[l]];
@@ -773,7 +815,7 @@ static void pass_link(run_ctx_t *c, const pending_t *pend, size_t npend)
 static const char *owner_type(const run_ctx_t *c, size_t k)
 {
     int32_t o = c->ti[k].owner;
-    if (o < 0 || o == OWNER_PRODUCT || c->ti[k].key_end != c->doc->tokens[k].end)
+    if (o < 0 || o == OWNER_PRODUCT || tok_key_end(c, k) != c->doc->tokens[k].end)
         return NULL;
     return c->ents[c->ments[o].entity].type;
 }
@@ -787,10 +829,10 @@ static size_t descriptor_start(const run_ctx_t *c, size_t head)
 {
     const bl_token_t *tok = c->doc->tokens;
     size_t s = head, lower = 0, caps = 0;
-    int based = (c->ti[head].cue & CUE_BASED) != 0;
+    int based = (tok_cue(c, head) & CUE_BASED) != 0;
     while (s > 0 && !(tok[s].flags & BL_TOK_SENT)) {
         size_t k = s - 1;
-        uint32_t cue = c->ti[k].cue;
+        uint32_t cue = tok_cue(c, k);
         /* "Aircraft manufacturer Boeing have unveiled": a capitalised first word of the sentence.
          */
         int sent_lower = (tok[k].flags & BL_TOK_SENT) && (tok[k].flags & BL_TOK_CAP) &&
@@ -805,7 +847,7 @@ static size_t descriptor_start(const run_ctx_t *c, size_t head)
         /* "computer and electronics maker" */
         if (!caps && lower && k > 0 && tok[k].end - tok[k].start == 3 &&
             memcmp(c->doc->text + tok[k].start, "and", 3) == 0 && is_lowerword(&tok[k - 1]) &&
-            !(c->ti[k - 1].cue & CUE_STOP) && c->ti[k - 1].owner < 0) {
+            !(tok_cue(c, k - 1) & CUE_STOP) && c->ti[k - 1].owner < 0) {
             s = k;
             continue;
         }
@@ -828,7 +870,7 @@ static size_t descriptor_start(const run_ctx_t *c, size_t head)
         return (size_t)-1;
     if (tok[s].flags & BL_TOK_SENT)
         return s;
-    uint32_t cue = c->ti[s - 1].cue;
+    uint32_t cue = tok_cue(c, s - 1);
     if (cue & CUE_DET)
         return s - 1;
     if (cue & CUE_POSSPRON)
@@ -868,7 +910,7 @@ static void pass_descriptors(run_ctx_t *c)
             head--;
         }
         if (c->ti[head].owner >= 0 || !is_lowerword(&tok[head]) ||
-            !(c->ti[head].cue & (CUE_ORGKIND | CUE_BASED)))
+            !(tok_cue(c, head) & (CUE_ORGKIND | CUE_BASED)))
             continue;
         size_t s = descriptor_start(c, head);
         if (s == (size_t)-1 || (comma && !(tok[s].flags & BL_TOK_SENT)))
@@ -892,9 +934,9 @@ static void drop_place_modifiers(run_ctx_t *c)
     for (size_t m = 0; m < c->nments; m++) {
         const mention_t *a = &c->ments[m];
         size_t next = a->last_tok + 1;
-        if (next < c->doc->ntokens && a->end == c->ti[a->last_tok].key_end &&
+        if (next < c->doc->ntokens && a->end == tok_key_end(c, a->last_tok) &&
             a->end == tok[a->last_tok].end && is_lowerword(&tok[next]) &&
-            (c->ti[next].cue & (CUE_ORGKIND | CUE_CURRNOUN)) && !(c->ti[next].cue & CUE_BASED) &&
+            (tok_cue(c, next) & (CUE_ORGKIND | CUE_CURRNOUN)) && !(tok_cue(c, next) & CUE_BASED) &&
             c->ents[a->entity].type == TYPE_LOC) {
             c->ents[a->entity].count--;
             continue;
@@ -1020,20 +1062,181 @@ static json_t *type_json(type_cache_t *tc, const char *type)
     return str;
 }
 
-/* Sets the key and key end of token @p i read as its first @p len bytes.
- * @returns its cue bits from the word lists (the common words only for
- * capitalised tokens); @p upper: whether those bytes hold a capital. */
-static uint32_t token_key_cue(run_ctx_t *c, size_t i, size_t len, int *upper)
+/* Byte tests eight bytes at a time, on words from bl_gazetteer_load_le. */
+#define BYTES_ONES  0x0101010101010101ULL
+#define BYTES_HIGHS 0x8080808080808080ULL
+
+/* The high bit of every byte of @p w in [@p lo, @p hi] (ASCII bounds). */
+static inline uint64_t bytes_between(uint64_t w, unsigned lo, unsigned hi)
+{
+    uint64_t low7 = w & ~BYTES_HIGHS;
+    uint64_t ge_lo = low7 + BYTES_ONES * (0x80 - lo);
+    uint64_t gt_hi = low7 + BYTES_ONES * (0x80 - hi - 1);
+    return ge_lo & ~gt_hi & ~w & BYTES_HIGHS;
+}
+
+/* The first min(@p len, 8) bytes of the token at @p start, little-endian,
+ * zero above. The text is NUL-terminated: eight bytes may be read from
+ * @p start when they end at the NUL or before. */
+static inline uint64_t token_word(const bl_doc_t *doc, uint32_t start, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)doc->text + start;
+    if (start + 8 > doc->len + 1)
+        return bl_gazetteer_load_le(s, len < 8 ? len : 8);
+    uint64_t w = bl_gazetteer_load_le(s, 8);
+    return len >= 8 ? w : w & ((1ULL << (8 * len)) - 1);
+}
+
+/* Whether the token at @p start holds an ASCII capital. */
+static inline int has_capital(const bl_doc_t *doc, uint32_t start, size_t len)
+{
+    uint64_t up = bytes_between(token_word(doc, start, len), 'A', 'Z');
+    const unsigned char *s = (const unsigned char *)doc->text + start;
+    for (size_t i = 8; i < len && !up; i += 8)
+        up = bytes_between(bl_gazetteer_load_le(s + i, len - i < 8 ? len - i : 8), 'A', 'Z');
+    return up != 0;
+}
+
+/* Offset of the first '-' in s[0, len), or len. */
+static size_t first_hyphen(const unsigned char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t x = bl_gazetteer_load_le(s + i, len - i < 8 ? len - i : 8) ^ (BYTES_ONES * '-');
+        /* The lowest bit of the zero-byte test is exact (bytes past the
+         * word's end load as 0, not '-'). */
+        uint64_t zero = (x - BYTES_ONES) & ~x & BYTES_HIGHS;
+        if (zero)
+            return i + (size_t)__builtin_ctzll(zero) / 8;
+    }
+    return len;
+}
+
+/* Whether s[0, len) holds a digit (@p digit), and a capital after a
+ * lower-case letter from the third byte on (@p camel: "MacBook"). */
+static void word_shape(const unsigned char *s, size_t len, int *digit, int *camel)
+{
+    uint64_t digits = 0, pairs = 0, carry = 0;
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t w = bl_gazetteer_load_le(s + i, len - i < 8 ? len - i : 8);
+        uint64_t lower = bytes_between(w, 'a', 'z');
+        digits |= bytes_between(w, '0', '9');
+        /* A capital at byte k, a lower-case letter at k - 1 (in the
+         * previous word for k = 0: the carry). */
+        uint64_t p = bytes_between(w, 'A', 'Z') & (lower << 8 | carry);
+        if (i == 0)
+            p &= ~(uint64_t)0xFFFF;
+        pairs |= p;
+        carry = lower >> 56;
+    }
+    *digit = digits != 0;
+    *camel = pairs != 0;
+}
+
+/* "US$", "GB£", "HK$": whether a currency sign follows token @p i of
+ * @p len bytes (a currency, not a place or a company). */
+static int currency_follows(const bl_doc_t *doc, size_t i, size_t len)
+{
+    const bl_token_t *t = &doc->tokens[i];
+    if (len > 3 || i + 1 >= doc->ntokens || doc->tokens[i + 1].start != t->end)
+        return 0;
+    const unsigned char *nx = (const unsigned char *)doc->text + t->end;
+    return nx[0] == '$' || (nx[0] == 0xC2 && nx[1] == 0xA3) ||
+           (nx[0] == 0xE2 && nx[1] == 0x82 && nx[2] == 0xAC);
+}
+
+/* token_setup_any for a token of at most eight ASCII bytes without ' - .
+ * (most tokens): the bytes in one word @p w, the key in one step. */
+static void token_setup_short(const run_ctx_t *c, size_t i, uint64_t w)
 {
     const bl_token_t *t = &c->doc->tokens[i];
-    size_t kl;
-    uint64_t key = bl_gazetteer_token_key_upper(c->doc->text + t->start, len, &kl, upper);
+    size_t len = t->end - t->start;
+    uint64_t upper = bytes_between(w, 'A', 'Z');
+    uint64_t key = bl_gazetteer_token_key_plain8(w, len, upper);
     c->keys[i] = key;
-    c->ti[i].key_end = t->start + (uint32_t)kl;
+    c->ti[i].key_end = t->end;
     uint32_t cue = slot_bits(c->e->cues, c->e->cues_cap - 1, key);
     if (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS))
         cue |= slot_bits(c->e->common, c->e->common_cap - 1, key);
-    return cue;
+    uint32_t word_cap = t->flags & (BL_TOK_WORD | BL_TOK_CAP);
+    if (word_cap == BL_TOK_WORD && upper)
+        cue |= CUE_INNERCAP;
+    if (word_cap == (BL_TOK_WORD | BL_TOK_CAP)) {
+        /* As in token_setup_any: digits, a currency sign after, a capital after
+         * a lower-case letter from the third byte on (but "McDonald"). */
+        if (bytes_between(w, '0', '9'))
+            cue |= CUE_STOP;
+        if (currency_follows(c->doc, i, len))
+            cue |= CUE_STOP | CUE_CURRENCY;
+        uint64_t camel = upper & bytes_between(w, 'a', 'z') << 8 & ~(uint64_t)0xFFFF;
+        if (camel && !(t->flags & BL_TOK_ALLCAPS) && (w & 0xFFFF) != ('M' | 'c' << 8))
+            cue |= CUE_CAMEL;
+    }
+    c->ti[i].cue = cue;
+}
+
+/* Makes token @p i's key, key end and cue bits: the word lists (the common
+ * words only for capitalised tokens), then, for capitalised words, a closer
+ * look at their shape. Out of line: the short path's registers stay free. */
+__attribute__((noinline)) static void token_setup_any(const run_ctx_t *c, size_t i)
+{
+    const bl_doc_t *doc = c->doc;
+    const bl_token_t *t = &doc->tokens[i];
+    size_t len = t->end - t->start;
+    const unsigned char *s = (const unsigned char *)doc->text + t->start;
+    int capword = (t->flags & (BL_TOK_WORD | BL_TOK_CAP)) == (BL_TOK_WORD | BL_TOK_CAP);
+    uint32_t cue = 0;
+    if (capword) {
+        /* "Los Angeles-based", "Kremlin-backed": the name before the hyphen. */
+        size_t hy = first_hyphen(s, len);
+        if (hy + 1 < len && s[hy + 1] >= 'a' && s[hy + 1] <= 'z') {
+            const char *rest = (const char *)s + hy + 1;
+            size_t rest_len = len - hy - 1;
+            if ((rest_len == 5 && memcmp(rest, "based", 5) == 0) ||
+                (rest_len == 4 && memcmp(rest, "born", 4) == 0) ||
+                (rest_len == 13 && memcmp(rest, "headquartered", 13) == 0))
+                cue |= CUE_BASED_SUFFIX;
+            len = hy;
+        }
+    }
+    size_t kl;
+    int upper;
+    uint64_t key = bl_gazetteer_token_key_upper((const char *)s, len, &kl, &upper);
+    c->keys[i] = key;
+    c->ti[i].key_end = t->start + (uint32_t)kl;
+    cue |= slot_bits(c->e->cues, c->e->cues_cap - 1, key);
+    if (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS))
+        cue |= slot_bits(c->e->common, c->e->common_cap - 1, key);
+    /* "eBay", "al-Qaeda": lower case with a capital inside. */
+    if ((t->flags & (BL_TOK_WORD | BL_TOK_CAP)) == BL_TOK_WORD && upper)
+        cue |= CUE_INNERCAP;
+    if (capword) {
+        /* Digits ("A380", "WPA2": models, not names), a capital after a
+         * lower-case letter ("MacBook"). */
+        int digit, camel;
+        word_shape(s, len, &digit, &camel);
+        if (digit)
+            cue |= CUE_STOP;
+        if (currency_follows(doc, i, len))
+            cue |= CUE_STOP | CUE_CURRENCY;
+        if (camel && !(t->flags & BL_TOK_ALLCAPS) && len > 2 && !(s[0] == 'M' && s[1] == 'c'))
+            cue |= CUE_CAMEL;
+    }
+    c->ti[i].cue = cue;
+}
+
+static void token_setup(const run_ctx_t *c, size_t i)
+{
+    const bl_token_t *t = &c->doc->tokens[i];
+    size_t len = t->end - t->start;
+    if (len <= 8) {
+        uint64_t w = token_word(c->doc, t->start, len);
+        /* Not ASCII, or one of ' ( ) * + , - . */
+        if (!(w & BYTES_HIGHS) && !bytes_between(w, '\'', '.')) {
+            token_setup_short(c, i, w);
+            return;
+        }
+    }
+    token_setup_any(c, i);
 }
 
 int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *record)
@@ -1055,80 +1258,22 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         goto oom;
 
     /* Tokens where a name may start (capitalised, a number, a capital
-     * inside): they bound the entities and mentions, and the passes visit
-     * only them. */
+     * inside: "eBay", "al-Qaeda"): they bound the entities and mentions,
+     * and the passes visit only them. Keys and cues wait until asked for. */
     c.cand = scratch_get(&sc, n * sizeof(*c.cand));
     if (!c.cand)
         goto oom;
-    /* Every token: its key, where the key ends, its cue words. Locals, not
-     * c's members: the stores through keys and ti would make the compiler
-     * reload those. */
     const bl_token_t *tokens = doc->tokens;
-    uint64_t *keys = c.keys;
     tok_info_t *tis = c.ti;
     uint32_t *cand = c.cand;
-    const cue_slot_t *cues = e->cues, *common = e->common;
-    size_t cues_mask = e->cues_cap - 1, common_mask = e->common_cap - 1;
     size_t ncand = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t start = tokens[i].start, flags = tokens[i].flags;
-        size_t kl;
-        int upper;
-        uint64_t key =
-            bl_gazetteer_token_key_upper(doc->text + start, tokens[i].end - start, &kl, &upper);
-        keys[i] = key;
-        uint32_t cue = slot_bits(cues, cues_mask, key);
-        if (flags & (BL_TOK_CAP | BL_TOK_ALLCAPS))
-            cue |= slot_bits(common, common_mask, key);
-        /* "eBay", "al-Qaeda": lower case with a capital inside. */
-        if ((flags & (BL_TOK_WORD | BL_TOK_CAP)) == BL_TOK_WORD && upper)
-            cue |= CUE_INNERCAP;
-        tis[i] = (tok_info_t){.key_end = start + (uint32_t)kl, .cue = cue, .owner = -1};
-        if (flags & (BL_TOK_CAP | BL_TOK_ALLCAPS | BL_TOK_NUMBER) || (cue & CUE_INNERCAP))
+        uint32_t flags = tokens[i].flags;
+        tis[i] = (tok_info_t){.cue = CUE_UNSET, .owner = -1};
+        if ((flags & (BL_TOK_CAP | BL_TOK_ALLCAPS | BL_TOK_NUMBER)) ||
+            ((flags & BL_TOK_WORD) &&
+             has_capital(doc, tokens[i].start, tokens[i].end - tokens[i].start)))
             cand[ncand++] = (uint32_t)i;
-    }
-    /* Capitalised words (all among the candidates) get a closer look. */
-    for (size_t ci = 0; ci < ncand; ci++) {
-        size_t i = c.cand[ci];
-        const bl_token_t *t = &doc->tokens[i];
-        if (!(t->flags & BL_TOK_WORD) || !(t->flags & BL_TOK_CAP))
-            continue;
-        const char *s = doc->text + t->start;
-        size_t len = t->end - t->start;
-        tok_info_t *ti = &c.ti[i];
-        /* "Los Angeles-based", "Kremlin-backed": the name before the hyphen. */
-        const char *hy = memchr(s, '-', len);
-        if (hy && hy + 1 < s + len && hy[1] >= 'a' && hy[1] <= 'z') {
-            size_t rest = len - (size_t)(hy + 1 - s);
-            ti->based = (rest == 5 && memcmp(hy + 1, "based", 5) == 0) ||
-                        (rest == 4 && memcmp(hy + 1, "born", 4) == 0) ||
-                        (rest == 13 && memcmp(hy + 1, "headquartered", 13) == 0);
-            len = (size_t)(hy - s);
-            int upper;
-            ti->cue = token_key_cue(&c, i, len, &upper);
-        }
-        uint32_t cue = ti->cue;
-        /* Digits ("A380", "WPA2": models, not names), a capital after a
-         * lower-case letter ("MacBook"). Only names need the look. */
-        int digit = 0, camel = 0;
-        for (size_t k = 0; k < len; k++) {
-            unsigned char ch = (unsigned char)s[k];
-            digit |= (unsigned)(ch - '0') < 10u;
-            camel |= k >= 2 && (unsigned)(ch - 'A') < 26u &&
-                     (unsigned)((unsigned char)s[k - 1] - 'a') < 26u;
-        }
-        if (digit)
-            cue |= CUE_STOP;
-        /* "US$", "GB£", "HK$": a currency, not a place or a company. */
-        if (len <= 3 && i + 1 < n && doc->tokens[i + 1].start == t->end) {
-            const unsigned char *nx = (const unsigned char *)doc->text + t->end;
-            if (nx[0] == '$' || (nx[0] == 0xC2 && nx[1] == 0xA3) ||
-                (nx[0] == 0xE2 && nx[1] == 0x82 && nx[2] == 0xAC))
-                cue |= CUE_STOP | CUE_CURRENCY;
-        }
-        if (camel && !(t->flags & BL_TOK_ALLCAPS) && len > 2 && !(s[0] == 'M' && s[1] == 'c'))
-            cue |= CUE_CAMEL;
-        ti->cue = cue;
     }
     c.ncand = ncand;
     size_t ments_cap = 3 * ncand + 4;

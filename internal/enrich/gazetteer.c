@@ -432,20 +432,23 @@ const bl_gazetteer_entity_t *bl_gazetteer_entity(const bl_gazetteer_t *g, uint32
     return entity < g->nentities ? &g->entities[entity] : NULL;
 }
 
-int bl_gazetteer_match(const bl_gazetteer_t *g, const uint64_t *keys, size_t nkeys, size_t pos,
-                       bl_gazetteer_hit_t *hit)
+size_t bl_gazetteer_max_tokens(const bl_gazetteer_t *g, uint64_t first)
 {
-    uint64_t first = keys[pos];
     if (!first)
         return 0;
     size_t j = first & (g->firsts_cap - 1);
     while (g->firsts[j].key && g->firsts[j].key != first)
         j = (j + 1) & (g->firsts_cap - 1);
-    if (!g->firsts[j].key)
-        return 0;
-    size_t max = g->firsts[j].max_tokens;
+    return g->firsts[j].key ? g->firsts[j].max_tokens : 0;
+}
+
+int bl_gazetteer_match_max(const bl_gazetteer_t *g, const uint64_t *keys, size_t nkeys, size_t pos,
+                           size_t max, bl_gazetteer_hit_t *hit)
+{
     if (max > nkeys - pos)
         max = nkeys - pos;
+    if (max > MAX_NAME_TOKENS)
+        max = MAX_NAME_TOKENS;
     uint64_t prefix[MAX_NAME_TOKENS];
     uint64_t h = 0;
     size_t n = 0;
@@ -467,4 +470,11 @@ int bl_gazetteer_match(const bl_gazetteer_t *g, const uint64_t *keys, size_t nke
         }
     }
     return 0;
+}
+
+int bl_gazetteer_match(const bl_gazetteer_t *g, const uint64_t *keys, size_t nkeys, size_t pos,
+                       bl_gazetteer_hit_t *hit)
+{
+    size_t max = bl_gazetteer_max_tokens(g, keys[pos]);
+    return max ? bl_gazetteer_match_max(g, keys, nkeys, pos, max, hit) : 0;
 }

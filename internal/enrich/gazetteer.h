@@ -99,6 +99,20 @@ const char *bl_gazetteer_type(const bl_gazetteer_t *g, const char *type);
 int bl_gazetteer_match(const bl_gazetteer_t *g, const uint64_t *keys, size_t nkeys, size_t pos,
                        bl_gazetteer_hit_t *hit);
 
+/**
+ * @returns the most tokens a name starting with token key @p first has,
+ *          0 when no name starts so (most tokens).
+ */
+size_t bl_gazetteer_max_tokens(const bl_gazetteer_t *g, uint64_t first);
+
+/**
+ * @brief bl_gazetteer_match for a caller that asked bl_gazetteer_max_tokens
+ *        (@p max, not 0) of keys[pos]: only keys[pos, pos + max) are read,
+ *        so only those need be made.
+ */
+int bl_gazetteer_match_max(const bl_gazetteer_t *g, const uint64_t *keys, size_t nkeys, size_t pos,
+                           size_t max, bl_gazetteer_hit_t *hit);
+
 /* ---- token keys, inline: computed for every token of every article ---- */
 
 /* Eight key bytes at a time; a key is only ever compared with keys made here. */
@@ -219,6 +233,18 @@ out:
     if (has_upper)
         *has_upper = upper != 0;
     return h;
+}
+
+/**
+ * @brief bl_gazetteer_token_key_upper of a plain token of @p len bytes
+ *        (1 to 8: all ASCII, no '.' and no '\'', so no possessive), given
+ *        as @p w (its bytes little-endian, zero above) and @p upper
+ *        (bl_gazetteer_upper8 of @p w): the key covers all its bytes.
+ */
+static inline uint64_t bl_gazetteer_token_key_plain8(uint64_t w, size_t len, uint64_t upper)
+{
+    return bl_gazetteer_key_final(bl_gazetteer_key_step(1469598103934665603ULL, w | (upper >> 2)),
+                                  len);
 }
 
 static inline uint64_t bl_gazetteer_token_key(const char *text, size_t len, size_t *key_len)
