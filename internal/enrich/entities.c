@@ -1087,14 +1087,16 @@ static inline uint64_t token_word(const bl_doc_t *doc, uint32_t start, size_t le
     return len >= 8 ? w : w & ((1ULL << (8 * len)) - 1);
 }
 
-/* Whether the token at @p start holds an ASCII capital. */
-static inline int has_capital(const bl_doc_t *doc, uint32_t start, size_t len)
+/* Offset of the first ASCII capital in text[from, len), or len. */
+static size_t next_capital(const unsigned char *text, size_t len, size_t from)
 {
-    uint64_t up = bytes_between(token_word(doc, start, len), 'A', 'Z');
-    const unsigned char *s = (const unsigned char *)doc->text + start;
-    for (size_t i = 8; i < len && !up; i += 8)
-        up = bytes_between(bl_gazetteer_load_le(s + i, len - i < 8 ? len - i : 8), 'A', 'Z');
-    return up != 0;
+    for (size_t i = from; i < len; i += 8) {
+        uint64_t up =
+            bytes_between(bl_gazetteer_load_le(text + i, len - i < 8 ? len - i : 8), 'A', 'Z');
+        if (up)
+            return i + (size_t)__builtin_ctzll(up) / 8;
+    }
+    return len;
 }
 
 /* Offset of the first '-' in s[0, len), or len. */
@@ -1144,31 +1146,36 @@ static int currency_follows(const bl_doc_t *doc, size_t i, size_t len)
            (nx[0] == 0xE2 && nx[1] == 0x82 && nx[2] == 0xAC);
 }
 
-/* token_setup_any for a token of at most eight ASCII bytes without ' - .
- * (most tokens): the bytes in one word @p w, the key in one step. */
-static void token_setup_short(const run_ctx_t *c, size_t i, uint64_t w)
+/* token_setup_any for a plain token of at most 16 bytes (see token_setup),
+ * held in @p w0 and @p w1 (bytes 8 to 15, 0 when none): the key in one or
+ * two steps, the shape tests on the same words. Inline: with @p w1 0 the
+ * second word's tests fold away. */
+static inline void token_setup_short(const run_ctx_t *c, size_t i, uint64_t w0, uint64_t w1)
 {
     const bl_token_t *t = &c->doc->tokens[i];
     size_t len = t->end - t->start;
-    uint64_t upper = bytes_between(w, 'A', 'Z');
-    uint64_t key = bl_gazetteer_token_key_plain8(w, len, upper);
+    uint64_t upper0 = bytes_between(w0, 'A', 'Z'), upper1 = bytes_between(w1, 'A', 'Z');
+    uint64_t key = len <= 8 ? bl_gazetteer_token_key_plain8(w0, len, upper0)
+                            : bl_gazetteer_token_key_plain16(w0, w1, len, upper0, upper1);
     c->keys[i] = key;
     c->ti[i].key_end = t->end;
     uint32_t cue = slot_bits(c->e->cues, c->e->cues_cap - 1, key);
     if (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS))
         cue |= slot_bits(c->e->common, c->e->common_cap - 1, key);
     uint32_t word_cap = t->flags & (BL_TOK_WORD | BL_TOK_CAP);
-    if (word_cap == BL_TOK_WORD && upper)
+    if (word_cap == BL_TOK_WORD && (upper0 | upper1))
         cue |= CUE_INNERCAP;
     if (word_cap == (BL_TOK_WORD | BL_TOK_CAP)) {
-        /* As in token_setup_any: digits, a currency sign after, a capital after
-         * a lower-case letter from the third byte on (but "McDonald"). */
-        if (bytes_between(w, '0', '9'))
+        /* As in token_setup_any: digits, a currency sign after, a capital
+         * after a lower-case letter from the third byte on (but "McDonald"). */
+        if (bytes_between(w0, '0', '9') | bytes_between(w1, '0', '9'))
             cue |= CUE_STOP;
         if (currency_follows(c->doc, i, len))
             cue |= CUE_STOP | CUE_CURRENCY;
-        uint64_t camel = upper & bytes_between(w, 'a', 'z') << 8 & ~(uint64_t)0xFFFF;
-        if (camel && !(t->flags & BL_TOK_ALLCAPS) && (w & 0xFFFF) != ('M' | 'c' << 8))
+        uint64_t lower0 = bytes_between(w0, 'a', 'z');
+        uint64_t camel = (upper0 & lower0 << 8 & ~(uint64_t)0xFFFF) |
+                         (upper1 & (bytes_between(w1, 'a', 'z') << 8 | lower0 >> 56));
+        if (camel && !(t->flags & BL_TOK_ALLCAPS) && (w0 & 0xFFFF) != ('M' | 'c' << 8))
             cue |= CUE_CAMEL;
     }
     c->ti[i].cue = cue;
@@ -1224,15 +1231,29 @@ __attribute__((noinline)) static void token_setup_any(const run_ctx_t *c, size_t
     c->ti[i].cue = cue;
 }
 
+/* Whether the bytes in @p w are ASCII and none of ' ( ) * + , - . (no
+ * possessive, no "-based", nothing the key drops). */
+static inline int plain_word(uint64_t w)
+{
+    return !(w & BYTES_HIGHS) && !bytes_between(w, '\'', '.');
+}
+
 static void token_setup(const run_ctx_t *c, size_t i)
 {
     const bl_token_t *t = &c->doc->tokens[i];
     size_t len = t->end - t->start;
     if (len <= 8) {
+        /* One ASCII byte is plain too: "." is its own key. */
         uint64_t w = token_word(c->doc, t->start, len);
-        /* Not ASCII, or one of ' ( ) * + , - . */
-        if (!(w & BYTES_HIGHS) && !bytes_between(w, '\'', '.')) {
-            token_setup_short(c, i, w);
+        if (plain_word(w) || (len == 1 && !(w & BYTES_HIGHS))) {
+            token_setup_short(c, i, w, 0);
+            return;
+        }
+    } else if (len <= 16) {
+        uint64_t w0 = token_word(c->doc, t->start, 8);
+        uint64_t w1 = token_word(c->doc, t->start + 8, len - 8);
+        if (plain_word(w0) && plain_word(w1)) {
+            token_setup_short(c, i, w0, w1);
             return;
         }
     }
@@ -1267,13 +1288,20 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
     tok_info_t *tis = c.ti;
     uint32_t *cand = c.cand;
     size_t ncand = 0;
+    /* Capitals are few: the text is searched for the next one eight bytes
+     * at a time, and a lower-case word is a candidate when it holds it. */
+    size_t capital = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t flags = tokens[i].flags;
         tis[i] = (tok_info_t){.cue = CUE_UNSET, .owner = -1};
-        if ((flags & (BL_TOK_CAP | BL_TOK_ALLCAPS | BL_TOK_NUMBER)) ||
-            ((flags & BL_TOK_WORD) &&
-             has_capital(doc, tokens[i].start, tokens[i].end - tokens[i].start)))
+        if (flags & (BL_TOK_CAP | BL_TOK_ALLCAPS | BL_TOK_NUMBER)) {
             cand[ncand++] = (uint32_t)i;
+        } else if (flags & BL_TOK_WORD) {
+            if (capital < tokens[i].start)
+                capital = next_capital((const unsigned char *)doc->text, doc->len, tokens[i].start);
+            if (capital < tokens[i].end)
+                cand[ncand++] = (uint32_t)i;
+        }
     }
     c.ncand = ncand;
     size_t ments_cap = 3 * ncand + 4;

@@ -237,14 +237,23 @@ out:
 
 /**
  * @brief bl_gazetteer_token_key_upper of a plain token of @p len bytes
- *        (1 to 8: all ASCII, no '.' and no '\'', so no possessive), given
- *        as @p w (its bytes little-endian, zero above) and @p upper
- *        (bl_gazetteer_upper8 of @p w): the key covers all its bytes.
+ *        (1 to 8: all ASCII, no possessive, no '.' unless it is the whole
+ *        token), given as @p w (its bytes little-endian, zero above) and
+ *        @p upper (bl_gazetteer_upper8 of @p w): the key covers all bytes.
  */
 static inline uint64_t bl_gazetteer_token_key_plain8(uint64_t w, size_t len, uint64_t upper)
 {
     return bl_gazetteer_key_final(bl_gazetteer_key_step(1469598103934665603ULL, w | (upper >> 2)),
                                   len);
+}
+
+/** @brief bl_gazetteer_token_key_plain8 for 9 to 16 bytes: bytes 8 on in
+ *         @p w1, @p upper1 its capitals. */
+static inline uint64_t bl_gazetteer_token_key_plain16(uint64_t w0, uint64_t w1, size_t len,
+                                                      uint64_t upper0, uint64_t upper1)
+{
+    uint64_t h = bl_gazetteer_key_step(1469598103934665603ULL, w0 | (upper0 >> 2));
+    return bl_gazetteer_key_final(bl_gazetteer_key_step(h, w1 | (upper1 >> 2)), len);
 }
 
 static inline uint64_t bl_gazetteer_token_key(const char *text, size_t len, size_t *key_len)
