@@ -588,16 +588,13 @@ static void pass_gazetteer(run_ctx_t *c)
             if (!(tok_cue(c, i) & CUE_INNERCAP))
                 continue;
         }
-        /* The keys a name starting here could cover (most tokens start none). */
-        size_t max = bl_gazetteer_max_tokens(c->e->gaz, tok_key(c, i));
-        if (max == 0)
-            continue;
-        if (max > n - i)
-            max = n - i;
-        for (size_t k = i + 1; k < i + max; k++)
-            tok_key(c, k);
-        bl_gazetteer_hit_t hit;
-        if (!bl_gazetteer_match_max(c->e->gaz, c->keys, n, i, max, &hit) || !gaz_accept(c, i, &hit))
+        /* Keys are made only while some name may still follow. */
+        bl_gazetteer_walk_t walk;
+        int more = bl_gazetteer_walk_start(c->e->gaz, tok_key(c, i), &walk);
+        for (size_t k = i + 1; more && k < n; k++)
+            more = bl_gazetteer_walk_next(c->e->gaz, &walk, tok_key(c, k));
+        const bl_gazetteer_hit_t hit = walk.hit;
+        if (!hit.ntokens || !gaz_accept(c, i, &hit))
             continue;
         size_t last = i + hit.ntokens - 1;
         /* A name ending in "." ("Apple Inc.") keeps it only as an abbreviation. */

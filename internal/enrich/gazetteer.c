@@ -14,11 +14,18 @@
 
 #define MAX_NAME_TOKENS 16
 
+/* What a name slot's key is: the key of a name's whole token sequence, or
+ * of the first two or more tokens of longer names (or both), so a match
+ * walks on only while some name may still follow. */
+#define SLOT_NAME   0x01
+#define SLOT_PREFIX 0x02
+
 typedef struct name_slot {
     uint64_t key; /* 0 = empty */
     uint32_t entity;
     uint8_t flags;
     char first_byte;
+    uint8_t role; /* SLOT_* */
 } name_slot_t;
 
 typedef struct first_slot {
@@ -36,6 +43,7 @@ struct bl_gazetteer {
     size_t nentities, entities_cap;
     name_slot_t *names;
     size_t nnames, names_cap; /* cap: power of two */
+    size_t nslots;            /* names and prefixes in use */
     first_slot_t *firsts;
     size_t nfirsts, firsts_cap;
     entity_slot_t *emap;
@@ -245,6 +253,14 @@ static int64_t entity_for(bl_gazetteer_t *g, const char *canonical, const char *
     return (int64_t)g->nentities++;
 }
 
+static size_t name_slot(const bl_gazetteer_t *g, uint64_t key)
+{
+    size_t j = key & (g->names_cap - 1);
+    while (g->names[j].key && g->names[j].key != key)
+        j = (j + 1) & (g->names_cap - 1);
+    return j;
+}
+
 static int add_name(bl_gazetteer_t *g, const char *alias, const char *canonical, const char *type,
                     const char *qid, uint32_t flags, uint8_t kind)
 {
@@ -264,7 +280,7 @@ static int add_name(bl_gazetteer_t *g, const char *alias, const char *canonical,
         rc = -1;
         goto out;
     }
-    uint64_t h = 0, first = 0;
+    uint64_t h = 0, first = 0, prefix[MAX_NAME_TOKENS];
     int letters = 0, upper = 0;
     for (size_t i = 0; i < d.ntokens; i++) {
         size_t kl;
@@ -273,6 +289,21 @@ static int add_name(bl_gazetteer_t *g, const char *alias, const char *canonical,
         if (i == 0)
             first = k;
         h = seq_step(h, k);
+        prefix[i] = h;
+    }
+    for (size_t len = 2; len < d.ntokens; len++) {
+        uint64_t pk = seq_final(prefix[len - 1], len);
+        size_t j = name_slot(g, pk);
+        if (g->names[j].key) {
+            g->names[j].role |= SLOT_PREFIX;
+            continue;
+        }
+        g->names[j] = (name_slot_t){.key = pk, .role = SLOT_PREFIX};
+        if (++g->nslots * 2 > g->names_cap &&
+            grow((void **)&g->names, &g->names_cap, sizeof(*g->names))) {
+            rc = -1;
+            goto out;
+        }
     }
     for (const char *p = alias; *p; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
@@ -285,10 +316,8 @@ static int add_name(bl_gazetteer_t *g, const char *alias, const char *canonical,
     if (alias[0] >= 'a' && alias[0] <= 'z')
         flags |= BL_GAZ_LOWER1ST;
     uint64_t key = seq_final(h, d.ntokens);
-    size_t j = key & (g->names_cap - 1);
-    while (g->names[j].key && g->names[j].key != key)
-        j = (j + 1) & (g->names_cap - 1);
-    if (g->names[j].key) {
+    size_t j = name_slot(g, key);
+    if (g->names[j].role & SLOT_NAME) {
         /* Same key twice ("NATO", "Nato"): the laxer case rule wins. */
         if (g->names[j].entity == (uint32_t)ent) {
             g->names[j].flags &= (uint8_t)(flags | ~(BL_GAZ_ALLCAPS | BL_GAZ_WEAK));
@@ -297,8 +326,11 @@ static int add_name(bl_gazetteer_t *g, const char *alias, const char *canonical,
         }
         goto out;
     }
-    g->names[j] = (name_slot_t){key, (uint32_t)ent, (uint8_t)flags, alias[0]};
-    if (++g->nnames * 2 > g->names_cap &&
+    int fresh = !g->names[j].key;
+    uint8_t role = (uint8_t)(g->names[j].role | SLOT_NAME);
+    g->names[j] = (name_slot_t){key, (uint32_t)ent, (uint8_t)flags, alias[0], role};
+    g->nnames++;
+    if (fresh && ++g->nslots * 2 > g->names_cap &&
         grow((void **)&g->names, &g->names_cap, sizeof(*g->names))) {
         rc = -1;
         goto out;
@@ -432,49 +464,58 @@ const bl_gazetteer_entity_t *bl_gazetteer_entity(const bl_gazetteer_t *g, uint32
     return entity < g->nentities ? &g->entities[entity] : NULL;
 }
 
-size_t bl_gazetteer_max_tokens(const bl_gazetteer_t *g, uint64_t first)
+/* Takes the hash of the first @p w->n keys: records the name there, if any.
+ * @returns whether a longer name may follow. */
+static int walk_probe(const bl_gazetteer_t *g, bl_gazetteer_walk_t *w)
 {
+    const name_slot_t *slot = &g->names[name_slot(g, seq_final(w->h, w->n))];
+    if (!slot->key)
+        return 0;
+    if (slot->role & SLOT_NAME) {
+        w->hit.ntokens = w->n;
+        w->hit.entity = slot->entity;
+        w->hit.flags = slot->flags;
+        w->hit.first_byte = slot->first_byte;
+    }
+    return (slot->role & SLOT_PREFIX) && w->n < w->max;
+}
+
+int bl_gazetteer_walk_start(const bl_gazetteer_t *g, uint64_t first, bl_gazetteer_walk_t *w)
+{
+    w->hit = (bl_gazetteer_hit_t){0};
     if (!first)
         return 0;
     size_t j = first & (g->firsts_cap - 1);
     while (g->firsts[j].key && g->firsts[j].key != first)
         j = (j + 1) & (g->firsts_cap - 1);
-    return g->firsts[j].key ? g->firsts[j].max_tokens : 0;
+    if (!g->firsts[j].key)
+        return 0;
+    w->max = g->firsts[j].max_tokens;
+    w->h = seq_step(0, first);
+    w->n = 1;
+    /* Names of two or more tokens mark no one-token prefix: max says. */
+    walk_probe(g, w);
+    return w->max > 1;
 }
 
-int bl_gazetteer_match_max(const bl_gazetteer_t *g, const uint64_t *keys, size_t nkeys, size_t pos,
-                           size_t max, bl_gazetteer_hit_t *hit)
+int bl_gazetteer_walk_next(const bl_gazetteer_t *g, bl_gazetteer_walk_t *w, uint64_t key)
 {
-    if (max > nkeys - pos)
-        max = nkeys - pos;
-    if (max > MAX_NAME_TOKENS)
-        max = MAX_NAME_TOKENS;
-    uint64_t prefix[MAX_NAME_TOKENS];
-    uint64_t h = 0;
-    size_t n = 0;
-    for (; n < max && keys[pos + n]; n++) {
-        h = seq_step(h, keys[pos + n]);
-        prefix[n] = h;
-    }
-    for (size_t len = n; len >= 1; len--) {
-        uint64_t key = seq_final(prefix[len - 1], len);
-        size_t k = key & (g->names_cap - 1);
-        while (g->names[k].key && g->names[k].key != key)
-            k = (k + 1) & (g->names_cap - 1);
-        if (g->names[k].key) {
-            hit->ntokens = len;
-            hit->entity = g->names[k].entity;
-            hit->flags = g->names[k].flags;
-            hit->first_byte = g->names[k].first_byte;
-            return 1;
-        }
-    }
-    return 0;
+    if (!key)
+        return 0;
+    w->h = seq_step(w->h, key);
+    w->n++;
+    return walk_probe(g, w);
 }
 
 int bl_gazetteer_match(const bl_gazetteer_t *g, const uint64_t *keys, size_t nkeys, size_t pos,
                        bl_gazetteer_hit_t *hit)
 {
-    size_t max = bl_gazetteer_max_tokens(g, keys[pos]);
-    return max ? bl_gazetteer_match_max(g, keys, nkeys, pos, max, hit) : 0;
+    bl_gazetteer_walk_t w;
+    int more = bl_gazetteer_walk_start(g, keys[pos], &w);
+    for (size_t k = pos + 1; more && k < nkeys; k++)
+        more = bl_gazetteer_walk_next(g, &w, keys[k]);
+    if (!w.hit.ntokens)
+        return 0;
+    *hit = w.hit;
+    return 1;
 }

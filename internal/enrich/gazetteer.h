@@ -99,19 +99,24 @@ const char *bl_gazetteer_type(const bl_gazetteer_t *g, const char *type);
 int bl_gazetteer_match(const bl_gazetteer_t *g, const uint64_t *keys, size_t nkeys, size_t pos,
                        bl_gazetteer_hit_t *hit);
 
-/**
- * @returns the most tokens a name starting with token key @p first has,
- *          0 when no name starts so (most tokens).
- */
-size_t bl_gazetteer_max_tokens(const bl_gazetteer_t *g, uint64_t first);
+/* A match in progress, one token at a time, so a caller makes the keys
+ * of the tokens after the first only while some name may still follow. */
+typedef struct bl_gazetteer_walk {
+    uint64_t h;             /* the keys taken, hashed */
+    size_t n, max;          /* keys taken; most tokens of a name with that first key */
+    bl_gazetteer_hit_t hit; /* the longest name so far (ntokens 0: none) */
+} bl_gazetteer_walk_t;
 
 /**
- * @brief bl_gazetteer_match for a caller that asked bl_gazetteer_max_tokens
- *        (@p max, not 0) of keys[pos]: only keys[pos, pos + max) are read,
- *        so only those need be made.
+ * @brief Starts a match at a token of key @p first (0: none starts).
+ * @returns 1 when a longer name may follow: pass the next token's key to
+ *          bl_gazetteer_walk_next until it returns 0. @p w->hit is then
+ *          the longest name (bl_gazetteer_match's answer).
  */
-int bl_gazetteer_match_max(const bl_gazetteer_t *g, const uint64_t *keys, size_t nkeys, size_t pos,
-                           size_t max, bl_gazetteer_hit_t *hit);
+int bl_gazetteer_walk_start(const bl_gazetteer_t *g, uint64_t first, bl_gazetteer_walk_t *w);
+
+/** @brief Takes the next token's @p key (0: may not be crossed). @returns as above. */
+int bl_gazetteer_walk_next(const bl_gazetteer_t *g, bl_gazetteer_walk_t *w, uint64_t key);
 
 /* ---- token keys, inline: computed for every token of every article ---- */
 
