@@ -164,6 +164,63 @@ static void test_key_upper_and_types(void **state)
     bl_gazetteer_destroy(g);
 }
 
+/* A walk goes on through prefixes of longer names, stops where no name
+ * continues, and keeps the longest name passed; prefixes are not names. */
+static void test_walk_stops_where_no_name_continues(void **state)
+{
+    (void)state;
+    bl_gazetteer_t *g = bl_gazetteer_new();
+    assert_int_equal(bl_gazetteer_add(g, "Bank", "Bank", "ORGANIZATION", NULL, 0), 0);
+    assert_int_equal(
+        bl_gazetteer_add(g, "Bank of America", "Bank of America", "ORGANIZATION", NULL, 0), 0);
+    assert_int_equal(bl_gazetteer_names(g), 2);
+    uint64_t keys[8];
+    size_t n = keys_of("Bank of England", keys, 8);
+    bl_gazetteer_walk_t w;
+    assert_int_equal(bl_gazetteer_walk_start(g, keys[0], &w), 1);
+    assert_int_equal(w.hit.ntokens, 1);
+    assert_int_equal(bl_gazetteer_walk_next(g, &w, keys[1]), 1); /* "Bank of" goes on */
+    assert_int_equal(w.hit.ntokens, 1);                          /* but names nothing */
+    assert_int_equal(bl_gazetteer_walk_next(g, &w, keys[2]), 0);
+    assert_int_equal(w.hit.ntokens, 1);
+    bl_gazetteer_hit_t hit;
+    assert_int_equal(bl_gazetteer_match(g, keys, n, 0, &hit), 1);
+    assert_int_equal(hit.ntokens, 1);
+    n = keys_of("Bank of America said", keys, 8);
+    assert_int_equal(bl_gazetteer_match(g, keys, n, 0, &hit), 1);
+    assert_int_equal(hit.ntokens, 3);
+    /* A key of 0 is not crossed; a token no name starts with starts nothing. */
+    assert_int_equal(bl_gazetteer_walk_start(g, keys[0], &w), 1);
+    assert_int_equal(bl_gazetteer_walk_next(g, &w, 0), 0);
+    assert_int_equal(bl_gazetteer_walk_start(g, keys[1], &w), 0);
+    assert_int_equal(w.hit.ntokens, 0);
+    /* A name that is also a prefix of a longer one is found either way. */
+    assert_int_equal(bl_gazetteer_add(g, "Bank of", "Bank of", "ORGANIZATION", NULL, 0), 0);
+    n = keys_of("Bank of England", keys, 8);
+    assert_int_equal(bl_gazetteer_match(g, keys, n, 0, &hit), 1);
+    assert_int_equal(hit.ntokens, 2);
+    bl_gazetteer_destroy(g);
+}
+
+/* The one-step keys of plain tokens equal the general key. */
+static void test_plain_keys(void **state)
+{
+    (void)state;
+    static const char *const words[] = {
+        "a",    ".",          "'",        ",",         "ebay",
+        "eBay", "Washington", "eightchr", "NineChars", "sixteen_chars_xy"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++) {
+        size_t len = strlen(words[i]);
+        unsigned char buf[16] = {0};
+        memcpy(buf, words[i], len);
+        uint64_t w0 = bl_gazetteer_load_le(buf, 8), w1 = bl_gazetteer_load_le(buf + 8, 8);
+        uint64_t k = len <= 8 ? bl_gazetteer_token_key_plain8(w0, len, bl_gazetteer_upper8(w0))
+                              : bl_gazetteer_token_key_plain16(w0, w1, len, bl_gazetteer_upper8(w0),
+                                                               bl_gazetteer_upper8(w1));
+        assert_true(k == bl_gazetteer_token_key(words[i], len, NULL));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +228,8 @@ int main(void)
         cmocka_unit_test(test_aliases_case_dots_possessive),
         cmocka_unit_test(test_load_file_and_errors),
         cmocka_unit_test(test_key_upper_and_types),
+        cmocka_unit_test(test_walk_stops_where_no_name_continues),
+        cmocka_unit_test(test_plain_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
