@@ -176,6 +176,27 @@ static void test_titles_currency_products(void **state)
     bl_doc_clear(&doc);
 }
 
+/* Digits and inner capitals end or void a name wherever they sit in the
+ * word: in its first eight bytes, its second eight, or across the two. */
+static void test_word_shapes(void **state)
+{
+    (void)state;
+    bl_doc_t doc;
+    json_t *rec = extract("Shapes\n\nQuorvia Zentrixyz said so. Later Quorvia Zentrixyz9 said "
+                          "no. Then Dorvane ZenPlor spoke. Then Morvane ZentrixyPlor spoke. "
+                          "Then Korvane ZentrixPlor spoke.",
+                          &doc);
+    json_t *e = find(rec, "Quorvia Zentrixyz");
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "type")), "PERSON");
+    assert_false(has_mention(rec, "Quorvia Zentrixyz9"));
+    assert_false(has_mention(rec, "Dorvane ZenPlor"));
+    assert_false(has_mention(rec, "Morvane ZentrixyPlor"));
+    assert_false(has_mention(rec, "Korvane ZentrixPlor"));
+    json_decref(rec);
+    bl_doc_clear(&doc);
+}
+
 static void test_places_in_context(void **state)
 {
     (void)state;
@@ -262,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_short_forms_merge),
         cmocka_unit_test(test_rules_for_unknown_names),
         cmocka_unit_test(test_titles_currency_products),
+        cmocka_unit_test(test_word_shapes),
         cmocka_unit_test(test_places_in_context),
         cmocka_unit_test(test_descriptor_phrases),
         cmocka_unit_test(test_info_and_empty),
