@@ -363,16 +363,16 @@ static size_t honorific_start(const run_ctx_t *c, size_t i)
      * executive Thomas Enders" keeps only the name. */
     size_t t = i;
     for (;;) {
-        if (t >= 1 && c->ti[t - 1].owner < 0 && (tok_cue(c, t - 1) & CUE_KEEPTITLE) &&
-            (tok[t - 1].flags & BL_TOK_WORD) && !(tok[t - 1].flags & BL_TOK_HEADLINE)) {
+        if (t >= 1 && c->ti[t - 1].owner < 0 && (tok[t - 1].flags & BL_TOK_WORD) &&
+            !(tok[t - 1].flags & BL_TOK_HEADLINE) && (tok_cue(c, t - 1) & CUE_KEEPTITLE)) {
             t--;
             continue;
         }
         /* "of" between two title words ("Secretary of State"). */
-        if (t >= 2 && t < i && c->ti[t - 1].owner < 0 && (tok_cue(c, t - 1) & CUE_CONNECT) &&
-            !(tok[t - 1].flags & BL_TOK_CAP) && (tok_cue(c, t - 2) & CUE_KEEPTITLE) &&
+        if (t >= 2 && t < i && c->ti[t - 1].owner < 0 && !(tok[t - 1].flags & BL_TOK_CAP) &&
             c->ti[t - 2].owner < 0 && (tok[t - 2].flags & BL_TOK_CAP) &&
-            !(tok[t - 2].flags & BL_TOK_HEADLINE)) {
+            !(tok[t - 2].flags & BL_TOK_HEADLINE) && (tok_cue(c, t - 1) & CUE_CONNECT) &&
+            (tok_cue(c, t - 2) & CUE_KEEPTITLE)) {
             t -= 2;
             continue;
         }
@@ -382,11 +382,11 @@ static size_t honorific_start(const run_ctx_t *c, size_t i)
         t++;
     if (t != i)
         i = t;
-    if (i >= 1 && c->ti[i - 1].owner < 0 && (tok_cue(c, i - 1) & CUE_HONORIFIC) &&
-        is_capword(&tok[i - 1]))
+    if (i >= 1 && c->ti[i - 1].owner < 0 && is_capword(&tok[i - 1]) &&
+        (tok_cue(c, i - 1) & CUE_HONORIFIC))
         return i - 1;
     if (i >= 2 && tok[i - 1].end - tok[i - 1].start == 1 && c->doc->text[tok[i - 1].start] == '.' &&
-        c->ti[i - 2].owner < 0 && (tok_cue(c, i - 2) & CUE_HONORIFIC) && is_capword(&tok[i - 2]))
+        c->ti[i - 2].owner < 0 && is_capword(&tok[i - 2]) && (tok_cue(c, i - 2) & CUE_HONORIFIC))
         return i - 2;
     return i;
 }
@@ -501,8 +501,8 @@ static int gaz_accept(const run_ctx_t *c, size_t i, const bl_gazetteer_hit_t *hi
             return 0;
         if (tok[i].flags & BL_TOK_HEADLINE)
             return 0;
-    } else if (!person && hit->ntokens == 1 && i > 0 &&
-               (tok_cue(c, i - 1) & (CUE_FIRSTNAME | CUE_HONORIFIC)) && is_capword(&tok[i - 1])) {
+    } else if (!person && hit->ntokens == 1 && i > 0 && is_capword(&tok[i - 1]) &&
+               (tok_cue(c, i - 1) & (CUE_FIRSTNAME | CUE_HONORIFIC))) {
         return 0; /* "Michael Jordan", "Mr Ford" */
     }
     return 1;
@@ -607,9 +607,10 @@ static void pass_gazetteer(run_ctx_t *c)
             from = last + 1;
             continue;
         }
-        if (i > 0 && (tok_cue(c, i - 1) & CUE_LOCPRE) && c->ti[i - 1].owner < 0 &&
-            (tok[i - 1].flags & BL_TOK_WORD) && ge->type == c->e->gaz_loc &&
-            ((tok[i - 1].flags & BL_TOK_CAP) || !(ge->kind & BL_GAZ_KIND_COUNTRY))) {
+        if (i > 0 && ge->type == c->e->gaz_loc && c->ti[i - 1].owner < 0 &&
+            (tok[i - 1].flags & BL_TOK_WORD) &&
+            ((tok[i - 1].flags & BL_TOK_CAP) || !(ge->kind & BL_GAZ_KIND_COUNTRY)) &&
+            (tok_cue(c, i - 1) & CUE_LOCPRE)) {
             /* "Eastern Europe", "central London", "Central and Eastern
              * Europe": a region of its own ("eastern Ukraine" is Ukraine). */
             size_t first = i - 1;
@@ -649,9 +650,8 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
             continue;
         size_t last = i, j = i;
         while (j < n) {
-            uint32_t cue = tok_cue(c, j);
-            if (is_capword(&tok[j]) && c->ti[j].owner < 0 && !(cue & CUE_STOP) &&
-                (j == i || !(tok[j].flags & BL_TOK_SENT))) {
+            if (is_capword(&tok[j]) && c->ti[j].owner < 0 &&
+                (j == i || !(tok[j].flags & BL_TOK_SENT)) && !(tok_cue(c, j) & CUE_STOP)) {
                 last = j++;
                 if (tok_key_end(c, j - 1) != tok[j - 1].end ||
                     (tok_cue(c, j - 1) & CUE_BASED_SUFFIX))
@@ -666,9 +666,9 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
                 j++;
                 continue;
             }
-            if ((cue & CUE_CONNECT) && j > i && j + 1 < n && is_capword(&tok[j + 1]) &&
-                c->ti[j + 1].owner < 0 && !(tok_cue(c, j + 1) & CUE_STOP) &&
-                tok[j].end - tok[j].start <= 4) {
+            if (j > i && j + 1 < n && tok[j].end - tok[j].start <= 4 && is_capword(&tok[j + 1]) &&
+                c->ti[j + 1].owner < 0 && (tok_cue(c, j) & CUE_CONNECT) &&
+                !(tok_cue(c, j + 1) & CUE_STOP)) {
                 int is_of = tok[j].end - tok[j].start == 2 && (c->doc->text[tok[j].start] == 'o');
                 if (!is_of || (tok_cue(c, last) & (CUE_ORGPRE | CUE_ORGSUF | CUE_LOCSUF))) {
                     j++;
@@ -717,8 +717,8 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
             if (tok_cue(c, k) & CUE_CAMEL)
                 camel = 1;
         /* "engine maker Europrop", "the airline Flybe": the kind names the type. */
-        int kind_before = !title && s > 0 && (tok_cue(c, s - 1) & CUE_ORGKIND) &&
-                          is_lowerword(&tok[s - 1]) && c->ti[s - 1].owner < 0;
+        int kind_before = !title && s > 0 && is_lowerword(&tok[s - 1]) && c->ti[s - 1].owner < 0 &&
+                          (tok_cue(c, s - 1) & CUE_ORGKIND);
         if (camel && !((lcue & CUE_ORGSUF) && !(lcue & CUE_COMMON)))
             type = NULL; /* "MacBook Air" is a product; "AirTanker Ltd" is not */
         else if (kind_before)
@@ -741,7 +741,7 @@ static void pass_rules(run_ctx_t *c, pending_t *pend, size_t *npend)
             const char *guess = NULL;
             if (kind_before)
                 guess = TYPE_ORG;
-            else if (s > 0 && (tok_cue(c, s - 1) & CUE_LOCPREP) && !(tok[s - 1].flags & BL_TOK_CAP))
+            else if (s > 0 && !(tok[s - 1].flags & BL_TOK_CAP) && (tok_cue(c, s - 1) & CUE_LOCPREP))
                 guess = TYPE_LOC;
             else if ((tok_cue(c, s) & CUE_BASED_SUFFIX))
                 guess = TYPE_LOC;
