@@ -256,14 +256,18 @@ const char *bl_entities_gazetteer_info(const bl_entities_t *e)
 
 /* ---- extraction ---- */
 
-/* A token's key (run_ctx_t.keys), key end and cue bits are made when a
- * pass first asks for them (tok_cue, tok_key_end, tok_key): most tokens are
+/* A token's key, key end (tok_key_t) and cue bits are made when a pass
+ * first asks for them (tok_cue, tok_key_end, tok_key): most tokens are
  * lower-case words read only when next to a name, if at all. */
 typedef struct tok_info {
-    uint32_t key_end; /* the token without possessive or "-based" suffix */
-    uint32_t cue;     /* CUE_UNSET until made */
-    int32_t owner;    /* mention index, -1 = free */
+    uint32_t cue;  /* CUE_UNSET until made */
+    int32_t owner; /* mention index, -1 = free */
 } tok_info_t;
+
+typedef struct tok_key {
+    uint64_t key; /* bl_gazetteer_token_key */
+    uint32_t end; /* where the key ends: before a possessive or "-based" suffix */
+} tok_key_t;
 
 /* No cue word has this bit: it marks a token not yet looked at. */
 #define CUE_UNSET 0x80000000u
@@ -290,8 +294,8 @@ typedef struct run_ctx {
     const bl_entities_t *e;
     const bl_doc_t *doc;
     tok_info_t *ti;
-    uint64_t *keys;
-    uint32_t *cand; /* tokens where a name may start, in text order */
+    tok_key_t *keys; /* made with the cue */
+    uint32_t *cand;  /* tokens where a name may start, in text order */
     size_t ncand;
     doc_entity_t *ents;
     size_t nents;
@@ -315,7 +319,7 @@ static inline uint32_t tok_key_end(const run_ctx_t *c, size_t i)
 {
     if (c->ti[i].cue == CUE_UNSET)
         token_setup(c, i);
-    return c->ti[i].key_end;
+    return c->keys[i].end;
 }
 
 /* Token @p i's gazetteer key. */
@@ -323,7 +327,7 @@ static inline uint64_t tok_key(const run_ctx_t *c, size_t i)
 {
     if (c->ti[i].cue == CUE_UNSET)
         token_setup(c, i);
-    return c->keys[i];
+    return c->keys[i].key;
 }
 
 static const char *const TYPE_PERSON = "PERSON";
@@ -770,12 +774,18 @@ static void pass_link(run_ctx_t *c, const pending_t *pend, size_t npend)
     size_t n = c->doc->ntokens, nlonger = 0;
     /* Only names of two or more tokens have short forms; the list holds
      * still (adding mentions changes no entity's parts or type). */
+    /* A bit per first and last key of those names (key & 63): most words
+     * find theirs clear and skip the list. */
+    uint64_t parts = 0;
     for (size_t k = 0; k < c->nents; k++)
-        if (c->ents[k].ntok >= 2)
+        if (c->ents[k].ntok >= 2) {
             c->longer[nlonger++] = (uint32_t)k;
+            parts |= 1ULL << (c->ents[k].part_first & 63) | 1ULL << (c->ents[k].part_last & 63);
+        }
     for (size_t ci = 0; ci < c->ncand && nlonger; ci++) {
         size_t i = c->cand[ci];
-        if (c->ti[i].owner >= 0 || !is_capword(&tok[i]) || (tok_cue(c, i) & CUE_STOP))
+        if (c->ti[i].owner >= 0 || !is_capword(&tok[i]) || (tok_cue(c, i) & CUE_STOP) ||
+            !(parts >> (tok_key(c, i) & 63) & 1))
             continue;
         /* Only a lone capitalised word: not part of an unclaimed longer name. */
         if (i + 1 < n && is_capword(&tok[i + 1]) && c->ti[i + 1].owner < 0 &&
@@ -1087,9 +1097,14 @@ static inline uint64_t token_word(const bl_doc_t *doc, uint32_t start, size_t le
 /* Offset of the first ASCII capital in text[from, len), or len. */
 static size_t next_capital(const unsigned char *text, size_t len, size_t from)
 {
-    for (size_t i = from; i < len; i += 8) {
-        uint64_t up =
-            bytes_between(bl_gazetteer_load_le(text + i, len - i < 8 ? len - i : 8), 'A', 'Z');
+    size_t i = from;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t up = bytes_between(bl_gazetteer_load_le(text + i, 8), 'A', 'Z');
+        if (up)
+            return i + (size_t)__builtin_ctzll(up) / 8;
+    }
+    if (i < len) {
+        uint64_t up = bytes_between(bl_gazetteer_load_le(text + i, len - i), 'A', 'Z');
         if (up)
             return i + (size_t)__builtin_ctzll(up) / 8;
     }
@@ -1154,8 +1169,7 @@ static inline void token_setup_short(const run_ctx_t *c, size_t i, uint64_t w0, 
     uint64_t upper0 = bytes_between(w0, 'A', 'Z'), upper1 = bytes_between(w1, 'A', 'Z');
     uint64_t key = len <= 8 ? bl_gazetteer_token_key_plain8(w0, len, upper0)
                             : bl_gazetteer_token_key_plain16(w0, w1, len, upper0, upper1);
-    c->keys[i] = key;
-    c->ti[i].key_end = t->end;
+    c->keys[i] = (tok_key_t){key, t->end};
     uint32_t cue = slot_bits(c->e->cues, c->e->cues_cap - 1, key);
     if (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS))
         cue |= slot_bits(c->e->common, c->e->common_cap - 1, key);
@@ -1205,8 +1219,7 @@ __attribute__((noinline)) static void token_setup_any(const run_ctx_t *c, size_t
     size_t kl;
     int upper;
     uint64_t key = bl_gazetteer_token_key_upper((const char *)s, len, &kl, &upper);
-    c->keys[i] = key;
-    c->ti[i].key_end = t->start + (uint32_t)kl;
+    c->keys[i] = (tok_key_t){key, t->start + (uint32_t)kl};
     cue |= slot_bits(c->e->cues, c->e->cues_cap - 1, key);
     if (t->flags & (BL_TOK_CAP | BL_TOK_ALLCAPS))
         cue |= slot_bits(c->e->common, c->e->common_cap - 1, key);
@@ -1288,9 +1301,10 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
     /* Capitals are few: the text is searched for the next one eight bytes
      * at a time, and a lower-case word is a candidate when it holds it. */
     size_t capital = 0;
+    for (size_t i = 0; i < n; i++)
+        tis[i] = (tok_info_t){.cue = CUE_UNSET, .owner = -1};
     for (size_t i = 0; i < n; i++) {
         uint32_t flags = tokens[i].flags;
-        tis[i] = (tok_info_t){.cue = CUE_UNSET, .owner = -1};
         if (flags & (BL_TOK_CAP | BL_TOK_ALLCAPS | BL_TOK_NUMBER)) {
             cand[ncand++] = (uint32_t)i;
         } else if (flags & BL_TOK_WORD) {
