@@ -304,13 +304,13 @@ typedef struct run_ctx {
     size_t nments, ments_cap;
 } run_ctx_t;
 
-static void token_setup(const run_ctx_t *c, size_t i);
+static void token_setup_lazy(const run_ctx_t *c, size_t i);
 
 /* Cue bits of token @p i. */
 static inline uint32_t tok_cue(const run_ctx_t *c, size_t i)
 {
     if (c->ti[i].cue == CUE_UNSET)
-        token_setup(c, i);
+        token_setup_lazy(c, i);
     return c->ti[i].cue;
 }
 
@@ -318,7 +318,7 @@ static inline uint32_t tok_cue(const run_ctx_t *c, size_t i)
 static inline uint32_t tok_key_end(const run_ctx_t *c, size_t i)
 {
     if (c->ti[i].cue == CUE_UNSET)
-        token_setup(c, i);
+        token_setup_lazy(c, i);
     return c->keys[i].end;
 }
 
@@ -326,7 +326,7 @@ static inline uint32_t tok_key_end(const run_ctx_t *c, size_t i)
 static inline uint64_t tok_key(const run_ctx_t *c, size_t i)
 {
     if (c->ti[i].cue == CUE_UNSET)
-        token_setup(c, i);
+        token_setup_lazy(c, i);
     return c->keys[i].key;
 }
 
@@ -1162,7 +1162,8 @@ static int currency_follows(const bl_doc_t *doc, size_t i, size_t len)
  * held in @p w0 and @p w1 (bytes 8 to 15, 0 when none): the key in one or
  * two steps, the shape tests on the same words. Inline: with @p w1 0 the
  * second word's tests fold away. */
-static inline void token_setup_short(const run_ctx_t *c, size_t i, uint64_t w0, uint64_t w1)
+__attribute__((always_inline)) static inline void token_setup_short(const run_ctx_t *c, size_t i,
+                                                                    uint64_t w0, uint64_t w1)
 {
     const bl_token_t *t = &c->doc->tokens[i];
     size_t len = t->end - t->start;
@@ -1248,7 +1249,9 @@ static inline int plain_word(uint64_t w)
     return !(w & BYTES_HIGHS) && !bytes_between(w, '\'', '.');
 }
 
-static void token_setup(const run_ctx_t *c, size_t i)
+/* Inline in the loop over the candidates (their word tests' constants stay
+ * in registers), out of line (token_setup_lazy) for the rest. */
+__attribute__((always_inline)) static inline void token_setup(const run_ctx_t *c, size_t i)
 {
     const bl_token_t *t = &c->doc->tokens[i];
     size_t len = t->end - t->start;
@@ -1268,6 +1271,11 @@ static void token_setup(const run_ctx_t *c, size_t i)
         }
     }
     token_setup_any(c, i);
+}
+
+static void token_setup_lazy(const run_ctx_t *c, size_t i)
+{
+    token_setup(c, i);
 }
 
 int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *record)
@@ -1315,6 +1323,10 @@ int bl_entities_extract(const bl_entities_t *e, const bl_doc_t *doc, json_t *rec
         }
     }
     c.ncand = ncand;
+    /* Nearly every candidate is asked for its key and cue (pass_gazetteer
+     * asks all it visits): made here in one loop. */
+    for (size_t ci = 0; ci < ncand; ci++)
+        token_setup(&c, cand[ci]);
     size_t ments_cap = 3 * ncand + 4;
     c.ents = scratch_get(&sc, (ncand + 1) * sizeof(*c.ents));
     c.ments = scratch_get(&sc, ments_cap * sizeof(*c.ments));
