@@ -1,7 +1,8 @@
 /*
  * gazetteer: names compiled into open-addressing hash tables keyed by the
- * hash of their token-key sequence, plus a table of the longest name per
- * first token, so a match costs a few probes per token. Built on the
+ * hash of their token-key sequence (the first tokens of longer names marked
+ * too), plus a table of the longest name per first token, so a match walks
+ * one probe per token and stops where no name continues. Built on the
  * start-up thread; read-only (any thread) afterwards.
  */
 #include "enrich/gazetteer.h"
