@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define ARENA_BYTES (2u << 20) /* a record needs ~100-300 KB; more falls back to malloc */
+#define ARENA_BYTES (1u << 20) /* a record needs ~100-300 KB; more falls back to malloc */
 
 typedef struct arena {
     char *base;

@@ -163,6 +163,10 @@ static rd_kafka_t *client_new(copier_t *c, rd_kafka_type_t type)
                                               "5000",
                                               "enable.partition.eof",
                                               "false",
+                                              "queued.max.messages.kbytes",
+                                              "16384",
+                                              "max.partition.fetch.bytes",
+                                              "262144",
                                               NULL};
     static const char *producer_defaults[] = {
         "enable.idempotence", "true", "acks", "all", "linger.ms", "5",

@@ -42,7 +42,7 @@ static void test_window_values_serialise(void **state)
 static void test_overflow_falls_back_to_malloc(void **state)
 {
     bl_json_arena_begin();
-    /* ~6 MB of strings: past the arena's 2 MB, the rest comes from malloc. */
+    /* ~6 MB of strings: past the arena's 1 MB, the rest comes from malloc. */
     json_t *arr = json_array();
     char big[4096];
     memset(big, 'x', sizeof(big) - 1);
