@@ -213,18 +213,8 @@ static inline uint64_t bl_gazetteer_token_key_upper(const char *text, size_t len
      * the text. */
     uint64_t h = 1469598103934665603ULL;
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w = bl_gazetteer_load_le(s + i, 8);
-        if (bl_gazetteer_has_special(w)) {
-            h = bl_gazetteer_token_key_slow(s, i, n, h, &upper);
-            goto out;
-        }
-        uint64_t up = bl_gazetteer_upper8(w);
-        upper |= up;
-        h = bl_gazetteer_key_step(h, w | (up >> 2));
-    }
-    if (i < n) {
-        uint64_t w = bl_gazetteer_load_le(s + i, n - i);
+    for (; i < n; i += 8) { /* the last chunk may be short: zero-padded */
+        uint64_t w = bl_gazetteer_load_le(s + i, n - i < 8 ? n - i : 8);
         if (bl_gazetteer_has_special(w)) {
             h = bl_gazetteer_token_key_slow(s, i, n, h, &upper);
             goto out;
