@@ -166,34 +166,42 @@ __attribute__((noinline)) static uint64_t bench_sha256_round(const bench_corpus_
 static char *out_buf;
 static size_t out_size;
 
+/*
+ * Decodes article @p i and enriches it, as the service does for a message
+ * at offset @p i. @returns the record (caller owns), or NULL after saying why.
+ */
+static json_t *enrich_article(const bl_enricher_t *e, const bench_corpus_t *c, size_t i)
+{
+    bl_origin_t origin = {
+        .topic = "news.raw", .offset = (int64_t)i, .timestamp_ms = 1700000000000LL};
+    char errstr[256];
+    bl_article_t a;
+    if (bl_article_decode(&a, c->articles[i], c->lens[i], NULL, MAX_INPUT_BYTES, errstr,
+                          sizeof(errstr)) != BL_DECODE_OK) {
+        fprintf(stderr, "bl_enrich_bench: article %zu: %s\n", i, errstr);
+        return NULL;
+    }
+    json_t *rec = bl_enricher_run(e, &a, &origin);
+    bl_article_clear(&a);
+    if (!rec)
+        fprintf(stderr, "bl_enrich_bench: article %zu: enrichment failed\n", i);
+    return rec;
+}
+
 /* The service's path per article: decode, enrich, serialise, free. */
 __attribute__((noinline)) static int bench_enrich_round(const bl_enricher_t *e,
                                                         const bench_corpus_t *c, size_t *json_bytes)
 {
-    bl_origin_t origin = {.topic = "news.raw", .partition = 0, .timestamp_ms = 1700000000000LL};
-    char errstr[256];
     *json_bytes = 0;
     for (size_t i = 0; i < c->count; i++) {
-        bl_article_t a;
         bl_json_arena_begin(); /* as the service does per message */
-        if (bl_article_decode(&a, c->articles[i], c->lens[i], NULL, MAX_INPUT_BYTES, errstr,
-                              sizeof(errstr)) != BL_DECODE_OK) {
-            fprintf(stderr, "bl_enrich_bench: article %zu: %s\n", i, errstr);
-            return -1;
-        }
-        origin.offset = (int64_t)i;
-        json_t *rec = bl_enricher_run(e, &a, &origin);
+        json_t *rec = enrich_article(e, c, i);
         size_t len = rec ? bl_record_dump(rec, &out_buf, &out_size) : 0;
-        if (!len) {
-            fprintf(stderr, "bl_enrich_bench: article %zu: enrichment failed\n", i);
-            json_decref(rec);
-            bl_article_clear(&a);
-            return -1;
-        }
-        *json_bytes += len;
         json_decref(rec);
-        bl_article_clear(&a);
         bl_json_arena_end();
+        if (!len)
+            return -1;
+        *json_bytes += len;
     }
     return 0;
 }
@@ -206,23 +214,12 @@ static int bench_write_records(const bl_enricher_t *e, const bench_corpus_t *c, 
         perror(path);
         return -1;
     }
-    bl_origin_t origin = {.topic = "news.raw", .partition = 0, .timestamp_ms = 1700000000000LL};
-    char errstr[256];
     int rc = 0;
     for (size_t i = 0; i < c->count && rc == 0; i++) {
-        bl_article_t a;
-        if (bl_article_decode(&a, c->articles[i], c->lens[i], NULL, MAX_INPUT_BYTES, errstr,
-                              sizeof(errstr)) != BL_DECODE_OK) {
-            fprintf(stderr, "bl_enrich_bench: article %zu: %s\n", i, errstr);
-            rc = -1;
-            break;
-        }
-        origin.offset = (int64_t)i;
-        json_t *rec = bl_enricher_run(e, &a, &origin);
+        json_t *rec = enrich_article(e, c, i);
         if (!rec || json_dumpf(rec, f, BL_RECORD_DUMP_FLAGS) < 0 || fputc('\n', f) == EOF)
             rc = -1;
         json_decref(rec);
-        bl_article_clear(&a);
     }
     if (fclose(f) != 0)
         rc = -1;
@@ -316,26 +313,16 @@ static void print_row(const bench_corpus_t *c, double t, double ref_t)
 static int bench_json_floor(const bl_enricher_t *e, const bench_corpus_t *c)
 {
     enum { FLOOR_PASSES = 4 };
-    char errstr[256];
     double dump_s = 0;
     size_t bytes = 0;
     for (size_t i = 0; i < c->count; i++) {
-        bl_article_t a;
-        bl_origin_t origin = {
-            .topic = "news.raw", .offset = (int64_t)i, .timestamp_ms = 1700000000000LL};
         bl_json_arena_begin();
-        if (bl_article_decode(&a, c->articles[i], c->lens[i], NULL, MAX_INPUT_BYTES, errstr,
-                              sizeof(errstr)) != BL_DECODE_OK) {
-            fprintf(stderr, "bl_enrich_bench: article %zu: %s\n", i, errstr);
-            return -1;
-        }
-        json_t *rec = bl_enricher_run(e, &a, &origin);
+        json_t *rec = enrich_article(e, c, i);
         double c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
         for (int pass = 0; rec && pass < FLOOR_PASSES; pass++)
             bytes += bl_record_dump(rec, &out_buf, &out_size);
         dump_s += now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
         json_decref(rec);
-        bl_article_clear(&a);
         bl_json_arena_end();
         if (!rec)
             return -1;
