@@ -281,18 +281,23 @@ static int strs_add(src_strs_t *s, const char *str)
     return 0;
 }
 
+/* One step of an insertion sort: word j and word j - 1 trade places. */
+static void swap_with_previous(src_strs_t *s, size_t j)
+{
+    const char *word = s->v[j];
+    size_t len = s->len[j];
+    s->v[j] = s->v[j - 1];
+    s->len[j] = s->len[j - 1];
+    s->v[j - 1] = word;
+    s->len[j - 1] = len;
+}
+
 /** Sorts @p s by length (stable) and fills its by_len index for in_list(). */
 static void strs_index(src_strs_t *s)
 {
     for (size_t i = 1; i < s->n; i++)
-        for (size_t j = i; j > 0 && s->len[j] < s->len[j - 1]; j--) {
-            const char *t = s->v[j];
-            size_t tl = s->len[j];
-            s->v[j] = s->v[j - 1];
-            s->len[j] = s->len[j - 1];
-            s->v[j - 1] = t;
-            s->len[j - 1] = tl;
-        }
+        for (size_t j = i; j > 0 && s->len[j] < s->len[j - 1]; j--)
+            swap_with_previous(s, j);
     for (size_t i = 0; i < s->n; i++) {
         unsigned char c = (unsigned char)s->v[i][0];
         s->first[c] = s->first[FOLD(c)] = s->first[toupper(c)] = 1;
@@ -336,17 +341,6 @@ static int cue_index_build(src_cue_index_t *idx, const src_strs_t *list, int bac
             return -1;
     }
     return 0;
-}
-
-/* One step of an insertion sort: word j and word j - 1 trade places. */
-static void swap_with_previous(src_strs_t *s, size_t j)
-{
-    const char *word = s->v[j];
-    size_t len = s->len[j];
-    s->v[j] = s->v[j - 1];
-    s->len[j] = s->len[j - 1];
-    s->v[j - 1] = word;
-    s->len[j - 1] = len;
 }
 
 static void strs_free(src_strs_t *s)

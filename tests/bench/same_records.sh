@@ -27,7 +27,7 @@ for f in bench meantime samples; do
         echo "same      $f ($(wc -l <"$out/$f.jsonl") records)"
     else
         echo "DIFFERENT $f: first differing record:"
-        diff <(cat "$dir/$f.jsonl") <(cat "$out/$f.jsonl") | head -4 | cut -c1-400
+        diff "$dir/$f.jsonl" "$out/$f.jsonl" | head -4 | cut -c1-400
         status=1
     fi
 done
