@@ -116,16 +116,23 @@ static void report(const char *label, int64_t *lat_us, long n)
            pct_ms(lat_us, n, 0.999), n ? (double)lat_us[n - 1] / 1000.0 : -1);
 }
 
+/** @returns a client of @p type with o->topic's partition count in *@p parts, or NULL. */
+static rd_kafka_t *client_for_topic(const latency_opts_t *o, rd_kafka_type_t type, int *parts)
+{
+    rd_kafka_t *rk = client_new(o, type);
+    if (rk && (*parts = topic_partitions(rk, o->topic)) <= 0) {
+        rd_kafka_destroy(rk);
+        rk = NULL;
+    }
+    return rk;
+}
+
 static int cmd_latency(const latency_opts_t *o)
 {
-    rd_kafka_t *rk = client_new(o, RD_KAFKA_CONSUMER);
+    int parts;
+    rd_kafka_t *rk = client_for_topic(o, RD_KAFKA_CONSUMER, &parts);
     if (!rk)
         return 1;
-    int parts = topic_partitions(rk, o->topic);
-    if (parts <= 0) {
-        rd_kafka_destroy(rk);
-        return 1;
-    }
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(parts);
     for (int i = 0; i < parts; i++)
         rd_kafka_topic_partition_list_add(list, o->topic, i)->offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -194,14 +201,10 @@ static int64_t high_sum(rd_kafka_t *rk, const char *topic, int parts)
 
 static int cmd_watch(const latency_opts_t *o)
 {
-    rd_kafka_t *rk = client_new(o, RD_KAFKA_PRODUCER);
+    int parts;
+    rd_kafka_t *rk = client_for_topic(o, RD_KAFKA_PRODUCER, &parts);
     if (!rk)
         return 1;
-    int parts = topic_partitions(rk, o->topic);
-    if (parts <= 0) {
-        rd_kafka_destroy(rk);
-        return 1;
-    }
     double t0 = mono_s(), deadline = t0 + (double)o->timeout_ms / 1000.0;
     double t_first = -1, t_10 = -1, t_90 = -1, t_done = -1;
     int64_t n = 0;
